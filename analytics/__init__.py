@@ -1,0 +1,1 @@
+"""analytics: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""

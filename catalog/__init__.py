@@ -1,0 +1,1 @@
+"""catalog: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""

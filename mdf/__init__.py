@@ -1,0 +1,1 @@
+"""mdf: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""

@@ -1,0 +1,264 @@
+"""The access policy of DESIGN.md, written once. Every selector, view, API route, export and task
+that returns or changes data goes through this module.
+
+- `actor_of(user)`: who is asking (role, partner), one query, cached on the user object.
+- `scope(user, queryset, ...)`: the rows a user may see, as `WHERE partner_id = …` or
+  `partner_id IN (subquery)`, plus `OR id IN (grants)` for explicit shares (guardian's direct
+  foreign-key tables). Grants add to the rules, never remove.
+- `can_*` predicates: action rules, evaluated on an object already fetched through its scope.
+
+Out of scope is 404 (the caller fetches through `scope`); a wrong role is 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from core.models import User
+from partners.choices import CHANNEL_ROLES, PARTNER_ROLES, Role
+from partners.models import (
+    Membership,
+    Partner,
+    PartnerGroupObjectPermission,
+    PartnerUserObjectPermission,
+)
+
+M = TypeVar("M", bound=models.Model)
+AnyUser = User | AnonymousUser | Any
+
+VIEW = "view"
+CHANGE = "change"
+ROLE_PRECEDENCE = (Role.CHANNEL_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_MANAGER, Role.PARTNER_EMPLOYEE)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: the resolved role, the partner (for partner users) and the groups."""
+
+    user_id: int | None
+    role: Role | None
+    partner_id: int | None
+    group_ids: tuple[int, ...] = ()
+
+    @property
+    def is_channel(self) -> bool:
+        return self.role in CHANNEL_ROLES
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.CHANNEL_ADMIN
+
+
+NOBODY = Actor(user_id=None, role=None, partner_id=None)
+
+
+def actor_of(user: AnyUser) -> Actor:
+    """Resolve a user's role and partner in one query; cached on the user for the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOBODY
+    cached = getattr(user, "_pcm_actor", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rows = list(
+        User.objects.filter(pk=user.pk).values_list("groups__id", "groups__name", "membership__partner_id")
+    )
+    group_ids = tuple(sorted({gid for gid, _, _ in rows if gid is not None}))
+    names = {name for _, name, _ in rows if name}
+    partner_id = next((pid for _, _, pid in rows if pid is not None), None)
+    role: Role | None = None
+    if partner_id is not None:
+        # A partner member holds a partner role or none at all; channel groups do not apply.
+        role = next((r for r in ROLE_PRECEDENCE if r in PARTNER_ROLES and r.value in names), None)
+    elif user.is_superuser:
+        role = Role.CHANNEL_ADMIN
+    else:
+        role = next((r for r in ROLE_PRECEDENCE if r in CHANNEL_ROLES and r.value in names), None)
+    actor = Actor(user_id=user.pk, role=role, partner_id=partner_id if role else None, group_ids=group_ids)
+    user._pcm_actor = actor
+    return actor
+
+
+def forget_actor(user: AnyUser) -> None:
+    """Drop the cached actor after a role or membership change."""
+    if hasattr(user, "_pcm_actor"):
+        del user._pcm_actor
+
+
+# --- Building blocks (subqueries, never lists of ids pulled into Python) -------------------------
+
+
+def shared_ids(
+    actor: Actor,
+    user_table: type[models.Model],
+    group_table: type[models.Model],
+    action: str = VIEW,
+) -> Q:
+    """`pk IN (objects shared with this user or one of their groups for `action`)`. A change share
+    implies view."""
+    codenames = [f"{action}_{user_table._meta.get_field('content_object').related_model._meta.model_name}"]  # type: ignore[union-attr]
+    if action == VIEW:
+        codenames.append(codenames[0].replace("view_", "change_", 1))
+    q = Q(
+        pk__in=user_table._default_manager.filter(
+            user_id=actor.user_id, permission__codename__in=codenames
+        ).values("content_object_id")
+    )
+    if actor.group_ids:
+        q |= Q(
+            pk__in=group_table._default_manager.filter(
+                group_id__in=actor.group_ids, permission__codename__in=codenames
+            ).values("content_object_id")
+        )
+    return q
+
+
+def managed_partner_ids(actor: Actor) -> QuerySet[Partner, dict[str, Any]]:
+    """A channel manager's partners: those they manage or that are shared with them (covering a
+    colleague), and those partners' sub-partners. A subquery of ids."""
+    direct = Partner.managers.through.objects.filter(user_id=actor.user_id).values("partner_id")
+    shared = Partner.objects.filter(
+        shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission)
+    ).values("id")
+    return Partner.objects.filter(
+        Q(id__in=direct) | Q(parent_id__in=direct) | Q(id__in=shared) | Q(parent_id__in=shared)
+    ).values("id")
+
+
+def sub_partner_ids(partner_id: int) -> QuerySet[Partner, dict[str, Any]]:
+    return Partner.objects.filter(parent_id=partner_id).values("id")
+
+
+# --- Scopes ---------------------------------------------------------------------------------------
+
+
+def scope(
+    user: AnyUser,
+    queryset: QuerySet[M],
+    *,
+    partner_field: str = "partner_id",
+    assigned_field: str | None = None,
+    shares: tuple[type[models.Model], type[models.Model]] | None = None,
+) -> QuerySet[M]:
+    """The rows of `queryset` that `user` may see under DESIGN.md's rules.
+
+    `partner_field` names the (denormalised) partner id column; `assigned_field`, where the record
+    type has one, limits partner employees to their own and unassigned rows; `shares` are the
+    record type's guardian tables (user, group) for explicit grants."""
+    actor = actor_of(user)
+    if actor.role is None:
+        return queryset.none()
+    if actor.role == Role.CHANNEL_ADMIN:
+        return queryset
+    if actor.role == Role.CHANNEL_MANAGER:
+        rule = Q(**{f"{partner_field}__in": managed_partner_ids(actor)})
+    elif actor.role == Role.PARTNER_MANAGER:
+        rule = Q(**{partner_field: actor.partner_id}) | Q(
+            **{f"{partner_field}__in": sub_partner_ids(actor.partner_id or 0)}
+        )
+    else:  # partner employee: own partner, assigned to them or unassigned
+        rule = Q(**{partner_field: actor.partner_id})
+        if assigned_field:
+            rule &= Q(**{f"{assigned_field}__isnull": True}) | Q(**{assigned_field: actor.user_id})
+    if shares:
+        rule |= shared_ids(actor, *shares)
+    return queryset.filter(rule)
+
+
+def scope_partners(user: AnyUser, queryset: QuerySet[Partner] | None = None) -> QuerySet[Partner]:
+    """Partners a user may see: admins all; channel managers theirs and their sub-partners; a partner
+    manager their partner and its sub-partners; an employee their own partner; plus shares."""
+    qs = queryset if queryset is not None else Partner.objects.all()
+    actor = actor_of(user)
+    if actor.role == Role.CHANNEL_MANAGER:
+        # managed_partner_ids already holds the shares.
+        return qs.filter(id__in=managed_partner_ids(actor))
+    if actor.role == Role.PARTNER_EMPLOYEE:
+        return qs.filter(Q(id=actor.partner_id) | shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission))
+    return scope(
+        user,
+        qs,
+        partner_field="id",
+        shares=(PartnerUserObjectPermission, PartnerGroupObjectPermission),
+    )
+
+
+def scope_memberships(user: AnyUser, queryset: QuerySet[Membership] | None = None) -> QuerySet[Membership]:
+    """Team members a user may see: those of the partners they may see; an employee only their own team."""
+    qs = queryset if queryset is not None else Membership.objects.all()
+    actor = actor_of(user)
+    if actor.role == Role.PARTNER_EMPLOYEE:
+        return qs.filter(partner_id=actor.partner_id)
+    return qs.filter(partner_id__in=scope_partners(user).values("id"))
+
+
+# --- Action rules (on objects already fetched through their scope) -------------------------------
+
+
+def is_channel(user: AnyUser) -> bool:
+    return actor_of(user).is_channel
+
+
+def is_partner_user(user: AnyUser) -> bool:
+    return actor_of(user).is_partner
+
+
+def _has_share(actor: Actor, partner: Partner, action: str) -> bool:
+    return Partner.objects.filter(
+        shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission, action), pk=partner.pk
+    ).exists()
+
+
+def manages_partner(user: AnyUser, partner: Partner) -> bool:
+    """A channel admin, or a channel manager who owns this partner or its parent, or holds a change
+    share on it."""
+    actor = actor_of(user)
+    if actor.is_admin:
+        return True
+    if actor.role != Role.CHANNEL_MANAGER:
+        return False
+    owner_of = [partner.pk] + ([partner.parent_id] if partner.parent_id else [])
+    if Partner.managers.through.objects.filter(user_id=actor.user_id, partner_id__in=owner_of).exists():
+        return True
+    return _has_share(actor, partner, CHANGE)
+
+
+def can_edit_partner(user: AnyUser, partner: Partner) -> bool:
+    """Channel side: the full profile."""
+    return manages_partner(user, partner)
+
+
+def can_change_tier_or_status(user: AnyUser, partner: Partner) -> bool:
+    return manages_partner(user, partner)
+
+
+def can_assign_managers(user: AnyUser, partner: Partner) -> bool:
+    """Only channel admins decide who owns a partner."""
+    return actor_of(user).is_admin
+
+
+def can_create_partner(user: AnyUser) -> bool:
+    return actor_of(user).is_channel
+
+
+def can_edit_own_company(user: AnyUser, partner: Partner) -> bool:
+    """Partner side: a partner manager edits the fields a partner may edit, of their own partner."""
+    actor = actor_of(user)
+    return actor.role == Role.PARTNER_MANAGER and actor.partner_id == partner.pk
+
+
+def can_manage_team(user: AnyUser, partner: Partner) -> bool:
+    """Invite, change roles, deactivate: the partner's own manager, or whoever manages the partner."""
+    return can_edit_own_company(user, partner) or manages_partner(user, partner)
+
+
+def can_decide_applications(user: AnyUser) -> bool:
+    return actor_of(user).is_channel

@@ -1,0 +1,27 @@
+"""Root URLconf: portals, public pages, accounts, admin, API, health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from pcm.api import api
+from pcm.views import healthz
+from portals import profile, public
+
+admin.site.site_header = "OpenPCM administration"
+admin.site.site_title = "OpenPCM admin"
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("apply/", public.apply, name="apply"),
+    path("apply/thanks/", public.apply_thanks, name="apply_thanks"),
+    path("invite/<str:uidb64>/<str:token>/", public.invitation_accept, name="invitation_accept"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/new/", profile.token_create, name="profile_token_create"),
+    path("profile/tokens/<int:pk>/revoke/", profile.token_revoke, name="profile_token_revoke"),
+    path("channel/", include("portals.channel.urls")),
+    path("partner/", include("portals.partner.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

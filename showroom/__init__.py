@@ -1,0 +1,1 @@
+"""showroom: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""

@@ -1,0 +1,81 @@
+"""factory_boy factories for the tests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+
+from core.models import User
+from partners.choices import PartnerStatus, PartnerType, Role
+from partners.models import Membership, Partner, PartnerApplication, Tier
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tier
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Tier {n}")
+    rank = factory.Sequence(lambda n: 100 + n)
+    routing_weight = 1
+    mdf_share = Decimal("5.00")
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n:04d}")
+    slug = factory.Sequence(lambda n: f"partner-{n:04d}")
+    country = "DE"
+    city = "Berlin"
+    type = PartnerType.RESELLER
+    status = PartnerStatus.ACTIVE
+    tier = factory.SubFactory(TierFactory)
+    capacity = 50
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            EmailAddress.objects.get_or_create(user=obj, email=obj.email, defaults={"verified": True, "primary": True})
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerApplication
+
+    company = factory.Sequence(lambda n: f"Applicant {n} GmbH")
+    vat_id = factory.Sequence(lambda n: f"DE{100000000 + n}")
+    country = "DE"
+    contact_name = factory.Faker("name")
+    contact_email = factory.Sequence(lambda n: f"applicant{n}@example.org")
+    sells = "Industrial pumps"
+
+
+def channel_user(role: Role = Role.CHANNEL_MANAGER, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+def partner_user(partner: Partner, role: Role = Role.PARTNER_EMPLOYEE, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=role.value))
+    Membership.objects.create(user=user, partner=partner)
+    return user
