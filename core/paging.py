@@ -116,7 +116,9 @@ def keyset_page(
     return Page(
         items=rows,
         next_cursor=encode_cursor(order, _field_value(last, field), last.pk) if last and has_next else None,
-        prev_cursor=encode_cursor(order, _field_value(first, field), first.pk) if first and has_prev else None,
+        prev_cursor=encode_cursor(order, _field_value(first, field), first.pk)
+        if first and has_prev
+        else None,
         has_next=has_next,
         has_prev=has_prev,
     )

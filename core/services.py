@@ -48,7 +48,9 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name.strip()[:100] or "API token", key_hash=hash_token(raw), prefix=raw[:12]
     )
-    activity_record(actor=user, verb="token.created", target=token, message=f"API token “{token.name}” created")
+    activity_record(
+        actor=user, verb="token.created", target=token, message=f"API token “{token.name}” created"
+    )
     return token, raw
 
 

@@ -40,7 +40,7 @@ ROLE_PRECEDENCE = (Role.CHANNEL_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_MANAGE
 class Actor:
     """Who is asking: the resolved role, the partner (for partner users) and the groups."""
 
-    user_id: int | None
+    user_id: int  # 0 for nobody
     role: Role | None
     partner_id: int | None
     group_ids: tuple[int, ...] = ()
@@ -58,7 +58,7 @@ class Actor:
         return self.role == Role.CHANNEL_ADMIN
 
 
-NOBODY = Actor(user_id=None, role=None, partner_id=None)
+NOBODY = Actor(user_id=0, role=None, partner_id=None)
 
 
 def actor_of(user: AnyUser) -> Actor:
@@ -69,7 +69,9 @@ def actor_of(user: AnyUser) -> Actor:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     rows = list(
-        User.objects.filter(pk=user.pk).values_list("groups__id", "groups__name", "membership__partner_id")
+        User.objects.filter(pk=user.pk or 0).values_list(
+            "groups__id", "groups__name", "membership__partner_id"
+        )
     )
     group_ids = tuple(sorted({gid for gid, _, _ in rows if gid is not None}))
     names = {name for _, name, _ in rows if name}
@@ -82,8 +84,10 @@ def actor_of(user: AnyUser) -> Actor:
         role = Role.CHANNEL_ADMIN
     else:
         role = next((r for r in ROLE_PRECEDENCE if r in CHANNEL_ROLES and r.value in names), None)
-    actor = Actor(user_id=user.pk, role=role, partner_id=partner_id if role else None, group_ids=group_ids)
-    user._pcm_actor = actor
+    actor = Actor(
+        user_id=user.pk or 0, role=role, partner_id=partner_id if role else None, group_ids=group_ids
+    )
+    setattr(user, "_pcm_actor", actor)  # noqa: B010  (cache on the request's user object)
     return actor
 
 
@@ -121,7 +125,7 @@ def shared_ids(
     return q
 
 
-def managed_partner_ids(actor: Actor) -> QuerySet[Partner, dict[str, Any]]:
+def managed_partner_ids(actor: Actor) -> QuerySet[Partner, Any]:
     """A channel manager's partners: those they manage or that are shared with them (covering a
     colleague), and those partners' sub-partners. A subquery of ids."""
     direct = Partner.managers.through.objects.filter(user_id=actor.user_id).values("partner_id")
@@ -133,7 +137,7 @@ def managed_partner_ids(actor: Actor) -> QuerySet[Partner, dict[str, Any]]:
     ).values("id")
 
 
-def sub_partner_ids(partner_id: int) -> QuerySet[Partner, dict[str, Any]]:
+def sub_partner_ids(partner_id: int) -> QuerySet[Partner, Any]:
     return Partner.objects.filter(parent_id=partner_id).values("id")
 
 
@@ -182,7 +186,10 @@ def scope_partners(user: AnyUser, queryset: QuerySet[Partner] | None = None) -> 
         # managed_partner_ids already holds the shares.
         return qs.filter(id__in=managed_partner_ids(actor))
     if actor.role == Role.PARTNER_EMPLOYEE:
-        return qs.filter(Q(id=actor.partner_id) | shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission))
+        return qs.filter(
+            Q(id=actor.partner_id)
+            | shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission)
+        )
     return scope(
         user,
         qs,
@@ -196,7 +203,7 @@ def scope_memberships(user: AnyUser, queryset: QuerySet[Membership] | None = Non
     qs = queryset if queryset is not None else Membership.objects.all()
     actor = actor_of(user)
     if actor.role == Role.PARTNER_EMPLOYEE:
-        return qs.filter(partner_id=actor.partner_id)
+        return qs.filter(partner_id=actor.partner_id or 0)
     return qs.filter(partner_id__in=scope_partners(user).values("id"))
 
 

@@ -120,7 +120,6 @@ class Partner(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        permissions: ClassVar[list[tuple[str, str]]] = []
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["name", "id"], name="partner_name_id"),
             models.Index(fields=["-created_at", "-id"], name="partner_created"),
@@ -132,9 +131,7 @@ class Partner(models.Model):
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="partner_not_own_parent"),
-            models.CheckConstraint(
-                condition=Q(status__in=PartnerStatus.values), name="partner_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=PartnerStatus.values), name="partner_status_valid"),
             models.CheckConstraint(condition=Q(type__in=PartnerType.values), name="partner_type_valid"),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)),
@@ -174,7 +171,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["partner", "user"], name="membership_team")]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["partner", "user"], name="membership_team")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner}"
@@ -217,7 +216,9 @@ class PartnerApplication(models.Model):
                 fields=["vat_id"], condition=Q(status="pending"), name="application_one_pending_per_vat"
             ),
             models.UniqueConstraint(
-                Lower("contact_email"), condition=Q(status="pending"), name="application_one_pending_per_email"
+                Lower("contact_email"),
+                condition=Q(status="pending"),
+                name="application_one_pending_per_email",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"

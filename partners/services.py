@@ -76,7 +76,11 @@ def site_url(path: str) -> str:
 def unique_slug(base: str, *, exclude_pk: int | None = None) -> str:
     root = slugify(base)[:70] or "partner"
     slug, n = root, 2
-    while Partner.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    taken = Partner.objects.filter(slug__startswith=root)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    existing = set(taken.values_list("slug", flat=True))
+    while slug in existing:
         slug, n = f"{root}-{n}", n + 1
     return slug
 
@@ -96,8 +100,16 @@ def partner_validate_hierarchy(*, partner: Partner, parent: Partner | None) -> N
         raise ValidationError({"parent": f"{parent.name} is terminated and cannot take sub-partners."})
     if partner.pk is not None and Partner.objects.filter(parent_id=partner.pk).exists():
         raise ValidationError(
-            {"parent": f"{partner.name} has sub-partners of its own, so it cannot be placed under another partner."}
+            {
+                "parent": f"{partner.name} has sub-partners of its own, "
+                "so it cannot be placed under another partner."
+            }
         )
+
+
+def field_label(name: str) -> str:
+    field = Partner._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
 
 
 def _full_clean(partner: Partner) -> None:
@@ -130,7 +142,10 @@ def partner_create(*, actor: User, fields: dict[str, Any], managers: list[User] 
     if owners:
         partner.managers.set(owners)
     activity_record(
-        actor=actor, verb="partner.created", target=partner, partner_id=partner.pk,
+        actor=actor,
+        verb="partner.created",
+        target=partner,
+        partner_id=partner.pk,
         message=f"Partner {partner.name} created ({partner.get_status_display()}, {partner.tier})",
     )
     return partner
@@ -148,7 +163,7 @@ def partner_update(*, partner: Partner, actor: User, changes: dict[str, Any]) ->
         raise NotAllowed("You may not edit this partner.")
     refused = sorted(set(changes) - set(allowed))
     if refused:
-        raise ValidationError({name: "This field cannot be changed here." for name in refused})
+        raise ValidationError(dict.fromkeys(refused, "This field cannot be changed here."))
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     before = {name: getattr(partner, name) for name in changes}
     for name, value in changes.items():
@@ -164,8 +179,11 @@ def partner_update(*, partner: Partner, actor: User, changes: dict[str, Any]) ->
     changed = [name for name in changes if before[name] != getattr(partner, name)]
     if changed:
         activity_record(
-            actor=actor, verb="partner.updated", target=partner, partner_id=partner.pk,
-            message=f"Profile changed: {', '.join(Partner._meta.get_field(n).verbose_name for n in changed)}",
+            actor=actor,
+            verb="partner.updated",
+            target=partner,
+            partner_id=partner.pk,
+            message="Profile changed: " + ", ".join(field_label(n) for n in changed),
             data={"fields": changed},
         )
     return partner
@@ -183,7 +201,10 @@ def partner_change_status(*, partner: Partner, actor: User, status: str, reason:
     partner.set_status(status)
     partner.save(update_fields=["status", "updated_at"])
     activity_record(
-        actor=actor, verb="partner.status", target=partner, partner_id=partner.pk,
+        actor=actor,
+        verb="partner.status",
+        target=partner,
+        partner_id=partner.pk,
         message=f"Status {before} → {partner.get_status_display()}" + (f": {reason}" if reason else ""),
         data={"from": before, "to": status, "reason": reason},
     )
@@ -202,7 +223,10 @@ def partner_change_tier(*, partner: Partner, actor: User, tier: Tier, reason: st
     partner.tier = tier
     partner.save(update_fields=["tier", "updated_at"])
     activity_record(
-        actor=actor, verb="partner.tier", target=partner, partner_id=partner.pk,
+        actor=actor,
+        verb="partner.tier",
+        target=partner,
+        partner_id=partner.pk,
         message=f"Tier {before} → {tier}" + (f": {reason}" if reason else ""),
         data={"from": before.name, "to": tier.name, "reason": reason},
     )
@@ -214,12 +238,17 @@ def partner_set_managers(*, partner: Partner, actor: User, managers: list[User])
     """Choose the channel managers who own a partner (channel admins only)."""
     if not access.can_assign_managers(actor, partner):
         raise NotAllowed("Only channel admins assign channel managers.")
-    not_channel = [u.email for u in managers if access.actor_of(u).role not in (Role.CHANNEL_MANAGER, Role.CHANNEL_ADMIN)]
+    not_channel = [
+        u.email for u in managers if access.actor_of(u).role not in (Role.CHANNEL_MANAGER, Role.CHANNEL_ADMIN)
+    ]
     if not_channel:
         raise ValidationError({"managers": f"Not channel staff: {', '.join(not_channel)}."})
     partner.managers.set(managers)
     activity_record(
-        actor=actor, verb="partner.managers", target=partner, partner_id=partner.pk,
+        actor=actor,
+        verb="partner.managers",
+        target=partner,
+        partner_id=partner.pk,
         message="Channel managers: " + (", ".join(sorted(u.email for u in managers)) or "none"),
     )
     return partner
@@ -256,7 +285,12 @@ def _send_invitation(*, user: User, partner: Partner, inviter: User | None) -> N
 
 @transaction.atomic
 def member_invite(
-    *, partner: Partner, actor: User | None, email: str, full_name: str = "", role: str = Role.PARTNER_EMPLOYEE
+    *,
+    partner: Partner,
+    actor: User | None,
+    email: str,
+    full_name: str = "",
+    role: str = Role.PARTNER_EMPLOYEE,
 ) -> Membership:
     """Create a partner user (no password yet) and e-mail them a set-password link."""
     if actor is not None and not access.can_manage_team(actor, partner):
@@ -265,7 +299,9 @@ def member_invite(
         raise ValidationError({"role": "Choose partner manager or partner employee."})
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} already has an OpenPCM account; a person belongs to one partner."})
+        raise ValidationError(
+            {"email": f"{email} already has an OpenPCM account; a person belongs to one partner."}
+        )
     if partner.status == PartnerStatus.TERMINATED:
         raise ValidationError({"email": f"{partner.name} is terminated; nobody can be invited."})
     user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
@@ -273,7 +309,10 @@ def member_invite(
     _set_role_group(user, Role(role))
     membership = Membership.objects.create(user=user, partner=partner, invited_by=actor)
     activity_record(
-        actor=actor, verb="member.invited", target=membership, partner_id=partner.pk,
+        actor=actor,
+        verb="member.invited",
+        target=membership,
+        partner_id=partner.pk,
         message=f"{email} invited as {Role(role).label}",
     )
     _send_invitation(user=user, partner=partner, inviter=actor)
@@ -288,7 +327,10 @@ def member_resend_invitation(*, membership: Membership, actor: User) -> None:
     if membership.user.has_usable_password():
         raise ValidationError({"email": f"{membership.user.email} has already accepted the invitation."})
     activity_record(
-        actor=actor, verb="member.reinvited", target=membership, partner_id=membership.partner_id,
+        actor=actor,
+        verb="member.reinvited",
+        target=membership,
+        partner_id=membership.partner_id,
         message=f"Invitation sent again to {membership.user.email}",
     )
     _send_invitation(user=membership.user, partner=membership.partner, inviter=actor)
@@ -309,10 +351,15 @@ def member_change_role(*, membership: Membership, actor: User, role: str) -> Mem
     if current == role:
         return membership
     if current == Role.PARTNER_MANAGER and _active_manager_count(membership.partner_id) <= 1:
-        raise ValidationError({"role": "A partner needs at least one active partner manager; promote someone else first."})
+        raise ValidationError(
+            {"role": "A partner needs at least one active partner manager; promote someone else first."}
+        )
     _set_role_group(membership.user, Role(role))
     activity_record(
-        actor=actor, verb="member.role", target=membership, partner_id=membership.partner_id,
+        actor=actor,
+        verb="member.role",
+        target=membership,
+        partner_id=membership.partner_id,
         message=f"{membership.user.email} is now {Role(role).label}",
     )
     return membership
@@ -335,12 +382,17 @@ def member_set_active(*, membership: Membership, actor: User, active: bool) -> M
     if not active:
         if user.pk == actor.pk:
             raise ValidationError({"user": "You cannot deactivate yourself."})
-        if member_role(membership) == Role.PARTNER_MANAGER and _active_manager_count(membership.partner_id) <= 1:
+        if (
+            member_role(membership) == Role.PARTNER_MANAGER
+            and _active_manager_count(membership.partner_id) <= 1
+        ):
             raise ValidationError({"user": "This is the partner's last active manager."})
     user.is_active = active
     user.save(update_fields=["is_active"])
     activity_record(
-        actor=actor, verb="member.activated" if active else "member.deactivated", target=membership,
+        actor=actor,
+        verb="member.activated" if active else "member.deactivated",
+        target=membership,
         partner_id=membership.partner_id,
         message=f"{user.email} {'reactivated' if active else 'deactivated'}",
     )
@@ -373,7 +425,9 @@ def invitation_accept(*, user: User, password: str) -> User:
     address.save(update_fields=["verified", "primary"])
     membership = Membership.objects.filter(user=user).first()
     activity_record(
-        actor=user, verb="member.joined", target=membership or user,
+        actor=user,
+        verb="member.joined",
+        target=membership or user,
         partner_id=membership.partner_id if membership else None,
         message=f"{user.email} accepted the invitation",
     )
@@ -407,15 +461,31 @@ def application_submit(
     email = contact_email.strip().lower()
     pending = PartnerApplication.objects.filter(status=ApplicationStatus.PENDING)
     if pending.filter(vat_id=vat).exists():
-        raise ApplicationRefused({"vat_id": "An application for this VAT id is already being reviewed; we will reply by e-mail."})
+        raise ApplicationRefused(
+            {"vat_id": "An application for this VAT id is already being reviewed; we will reply by e-mail."}
+        )
     if pending.filter(contact_email__iexact=email).exists():
-        raise ApplicationRefused({"contact_email": "An application from this e-mail address is already being reviewed; we will reply by e-mail."})
+        raise ApplicationRefused(
+            {
+                "contact_email": "An application from this e-mail address is already being reviewed; "
+                "we will reply by e-mail."
+            }
+        )
     if Partner.objects.filter(vat_id=vat).exclude(status=PartnerStatus.TERMINATED).exists():
-        raise ApplicationRefused({"vat_id": "A partner with this VAT id already exists; please contact your channel manager."})
+        raise ApplicationRefused(
+            {"vat_id": "A partner with this VAT id already exists; please contact your channel manager."}
+        )
     application = PartnerApplication(
-        company=company.strip(), vat_id=vat, country=country, city=city.strip(), website=website,
-        contact_name=contact_name.strip(), contact_email=email, contact_phone=contact_phone.strip(),
-        sells=sells.strip(), message=message.strip(),
+        company=company.strip(),
+        vat_id=vat,
+        country=country,
+        city=city.strip(),
+        website=website,
+        contact_name=contact_name.strip(),
+        contact_email=email,
+        contact_phone=contact_phone.strip(),
+        sells=sells.strip(),
+        message=message.strip(),
     )
     try:
         application.full_clean()
@@ -425,9 +495,13 @@ def application_submit(
         with transaction.atomic():
             application.save()
     except IntegrityError:
-        raise ApplicationRefused({"vat_id": "An application for this VAT id or e-mail address is already being reviewed."})
+        raise ApplicationRefused(
+            {"vat_id": "An application for this VAT id or e-mail address is already being reviewed."}
+        )
     activity_record(
-        actor=None, verb="application.submitted", target=application,
+        actor=None,
+        verb="application.submitted",
+        target=application,
         message=f"{application.company} ({application.country}) applied",
     )
     email_send(
@@ -453,16 +527,31 @@ def application_approve(
         raise NotAllowed("Only channel staff decide on applications.")
     application = PartnerApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != ApplicationStatus.PENDING:
-        raise ValidationError({"status": f"This application is already {application.get_status_display().lower()}."})
+        raise ValidationError(
+            {"status": f"This application is already {application.get_status_display().lower()}."}
+        )
     if User.objects.filter(email__iexact=application.contact_email).exists():
-        raise ValidationError({"contact_email": f"{application.contact_email} already has an account; reject or ask for another contact."})
+        raise ValidationError(
+            {
+                "contact_email": f"{application.contact_email} already has an account; "
+                "reject or ask for another contact."
+            }
+        )
     partner = partner_create(
         actor=actor,
         fields={
-            "name": application.company, "legal_name": application.company, "vat_id": application.vat_id,
-            "country": application.country, "city": application.city, "website": application.website,
-            "email": application.contact_email, "phone": application.contact_phone,
-            "type": partner_type, "tier": tier, "parent": parent, "status": PartnerStatus.ONBOARDING,
+            "name": application.company,
+            "legal_name": application.company,
+            "vat_id": application.vat_id,
+            "country": application.country,
+            "city": application.city,
+            "website": application.website,
+            "email": application.contact_email,
+            "phone": application.contact_phone,
+            "type": partner_type,
+            "tier": tier,
+            "parent": parent,
+            "status": PartnerStatus.ONBOARDING,
             "description": application.sells,
         },
     )
@@ -472,12 +561,18 @@ def application_approve(
     application.decided_at = timezone.now()
     application.save(update_fields=["status", "partner", "decided_by", "decided_at"])
     activity_record(
-        actor=actor, verb="application.approved", target=application, partner_id=partner.pk,
+        actor=actor,
+        verb="application.approved",
+        target=application,
+        partner_id=partner.pk,
         message=f"Application of {application.company} approved",
     )
     member_invite(
-        partner=partner, actor=actor, email=application.contact_email,
-        full_name=application.contact_name, role=Role.PARTNER_MANAGER,
+        partner=partner,
+        actor=actor,
+        email=application.contact_email,
+        full_name=application.contact_name,
+        role=Role.PARTNER_MANAGER,
     )
     return partner
 
@@ -491,14 +586,18 @@ def application_reject(*, application: PartnerApplication, actor: User, reason: 
         raise ValidationError({"reason": "Say why the application is rejected; the applicant reads it."})
     application = PartnerApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != ApplicationStatus.PENDING:
-        raise ValidationError({"status": f"This application is already {application.get_status_display().lower()}."})
+        raise ValidationError(
+            {"status": f"This application is already {application.get_status_display().lower()}."}
+        )
     application.status = ApplicationStatus.REJECTED
     application.reject_reason = reason.strip()
     application.decided_by = actor
     application.decided_at = timezone.now()
     application.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
     activity_record(
-        actor=actor, verb="application.rejected", target=application,
+        actor=actor,
+        verb="application.rejected",
+        target=application,
         message=f"Application of {application.company} rejected: {application.reject_reason}",
     )
     email_send(

@@ -129,7 +129,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "openpcm.sqlite3",
+            "NAME": str(VAR_DIR / "openpcm.sqlite3"),
             "OPTIONS": {"timeout": 20},
         }
     }

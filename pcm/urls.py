@@ -1,7 +1,10 @@
 """Root URLconf: portals, public pages, accounts, admin, API, health check."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from pcm.api import api
 from pcm.views import healthz
@@ -13,6 +16,7 @@ admin.site.site_title = "OpenPCM admin"
 urlpatterns = [
     path("", public.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
     path("apply/", public.apply, name="apply"),
     path("apply/thanks/", public.apply_thanks, name="apply_thanks"),
     path("invite/<str:uidb64>/<str:token>/", public.invitation_accept, name="invitation_accept"),

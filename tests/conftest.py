@@ -63,8 +63,16 @@ def world(db) -> World:
     a.managers.add(cm_a)
     c.managers.add(cm_c)
     return World(
-        registered=registered, silver=silver, gold=gold, platinum=platinum, a=a, b=b, c=c,
-        admin=admin, cm_a=cm_a, cm_c=cm_c,
+        registered=registered,
+        silver=silver,
+        gold=gold,
+        platinum=platinum,
+        a=a,
+        b=b,
+        c=c,
+        admin=admin,
+        cm_a=cm_a,
+        cm_c=cm_c,
         pm_a=partner_user(a, Role.PARTNER_MANAGER, email="pm@alpha.example"),
         pe_a=partner_user(a, Role.PARTNER_EMPLOYEE, email="pe@alpha.example"),
         pm_b=partner_user(b, Role.PARTNER_MANAGER, email="pm@beta.example"),

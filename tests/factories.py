@@ -15,7 +15,7 @@ from partners.models import Membership, Partner, PartnerApplication, Tier
 PASSWORD = "correct-horse-battery-9"
 
 
-class TierFactory(factory.django.DjangoModelFactory):
+class TierFactory(factory.django.DjangoModelFactory[Tier]):
     class Meta:
         model = Tier
         django_get_or_create = ("name",)
@@ -26,7 +26,7 @@ class TierFactory(factory.django.DjangoModelFactory):
     mdf_share = Decimal("5.00")
 
 
-class PartnerFactory(factory.django.DjangoModelFactory):
+class PartnerFactory(factory.django.DjangoModelFactory[Partner]):
     class Meta:
         model = Partner
 
@@ -40,7 +40,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     capacity = 50
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -53,10 +53,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def verified(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
-            EmailAddress.objects.get_or_create(user=obj, email=obj.email, defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
 
 
-class ApplicationFactory(factory.django.DjangoModelFactory):
+class ApplicationFactory(factory.django.DjangoModelFactory[PartnerApplication]):
     class Meta:
         model = PartnerApplication
 

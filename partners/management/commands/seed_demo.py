@@ -37,12 +37,48 @@ STAFF = [
 ]
 # slug, name, type, tier, country, city, postal code, region, lat, lon, parent slug, manager
 DEMO_PARTNERS = [
-    ("alpine", "Alpine Distribution GmbH", PartnerType.DISTRIBUTOR, "Gold", "DE", "Munich", "80331", "Bavaria",
-     "48.137154", "11.576124", None, "cm.north"),
-    ("brook", "Brook Systems", PartnerType.RESELLER, "Silver", "AT", "Vienna", "1010", "Vienna",
-     "48.208174", "16.373819", "alpine", "cm.north"),
-    ("cobalt", "Cobalt Services SARL", PartnerType.RESELLER, "Silver", "FR", "Lyon", "69001",
-     "Auvergne-Rhône-Alpes", "45.764043", "4.835659", None, "cm.south"),
+    (
+        "alpine",
+        "Alpine Distribution GmbH",
+        PartnerType.DISTRIBUTOR,
+        "Gold",
+        "DE",
+        "Munich",
+        "80331",
+        "Bavaria",
+        "48.137154",
+        "11.576124",
+        None,
+        "cm.north",
+    ),
+    (
+        "brook",
+        "Brook Systems",
+        PartnerType.RESELLER,
+        "Silver",
+        "AT",
+        "Vienna",
+        "1010",
+        "Vienna",
+        "48.208174",
+        "16.373819",
+        "alpine",
+        "cm.north",
+    ),
+    (
+        "cobalt",
+        "Cobalt Services SARL",
+        PartnerType.RESELLER,
+        "Silver",
+        "FR",
+        "Lyon",
+        "69001",
+        "Auvergne-Rhône-Alpes",
+        "45.764043",
+        "4.835659",
+        None,
+        "cm.south",
+    ),
 ]
 DEMO_VAT_IDS = {"alpine": "DE811234567", "brook": "ATU12345678", "cobalt": "FR12345678901"}
 PARTNER_PEOPLE = [
@@ -88,23 +124,75 @@ CITIES = [
 ]
 SOUTH = {"FR", "ES", "PT", "IT"}
 NAME_STEMS = [
-    "Nordlicht", "Hanse", "Rhein", "Neckar", "Elster", "Mur", "Donau", "Limmat", "Rhin", "Maas", "Vecht",
-    "Schelde", "Zenne", "Alzette", "Seine", "Calanque", "Garonne", "Flandre", "Loire", "Castilla",
-    "Llobregat", "Tejo", "Naviglio", "Dora", "Wisła", "Vltava", "Øresund", "Öresund", "Gironde", "Reno",
+    "Nordlicht",
+    "Hanse",
+    "Rhein",
+    "Neckar",
+    "Elster",
+    "Mur",
+    "Donau",
+    "Limmat",
+    "Rhin",
+    "Maas",
+    "Vecht",
+    "Schelde",
+    "Zenne",
+    "Alzette",
+    "Seine",
+    "Calanque",
+    "Garonne",
+    "Flandre",
+    "Loire",
+    "Castilla",
+    "Llobregat",
+    "Tejo",
+    "Naviglio",
+    "Dora",
+    "Wisła",
+    "Vltava",
+    "Øresund",
+    "Öresund",
+    "Gironde",
+    "Reno",
 ]
-SUFFIX = {"DE": "GmbH", "AT": "GmbH", "CH": "AG", "NL": "B.V.", "BE": "BV", "LU": "S.à r.l.", "FR": "SAS",
-          "ES": "S.L.", "PT": "Lda", "IT": "S.r.l.", "PL": "Sp. z o.o.", "CZ": "s.r.o.", "DK": "ApS", "SE": "AB"}
-TYPES = [PartnerType.RESELLER, PartnerType.RESELLER, PartnerType.SERVICE_PARTNER, PartnerType.DISTRIBUTOR,
-         PartnerType.REFERRAL]
+SUFFIX = {
+    "DE": "GmbH",
+    "AT": "GmbH",
+    "CH": "AG",
+    "NL": "B.V.",
+    "BE": "BV",
+    "LU": "S.à r.l.",
+    "FR": "SAS",
+    "ES": "S.L.",
+    "PT": "Lda",
+    "IT": "S.r.l.",
+    "PL": "Sp. z o.o.",
+    "CZ": "s.r.o.",
+    "DK": "ApS",
+    "SE": "AB",
+}
+TYPES = [
+    PartnerType.RESELLER,
+    PartnerType.RESELLER,
+    PartnerType.SERVICE_PARTNER,
+    PartnerType.DISTRIBUTOR,
+    PartnerType.REFERRAL,
+]
 TIER_CYCLE = ["Registered", "Silver", "Gold", "Silver", "Platinum", "Registered"]
-STATUS_CYCLE = [PartnerStatus.ACTIVE] * 7 + [PartnerStatus.ONBOARDING, PartnerStatus.SUSPENDED, PartnerStatus.ACTIVE]
+STATUS_CYCLE = [PartnerStatus.ACTIVE] * 7 + [
+    PartnerStatus.ONBOARDING,
+    PartnerStatus.SUSPENDED,
+    PartnerStatus.ACTIVE,
+]
 
 
 class Command(BaseCommand):
     help = "Load the demo data (idempotent). Refused where DEMO_DATA_ALLOWED is off (production)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--password", help=f"password for every demo login (default {settings.DEMO_PASSWORD})")
+        parser.add_argument(
+            "--password", help=f"password for every demo login (default {settings.DEMO_PASSWORD})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_DATA_ALLOWED:
@@ -134,10 +222,10 @@ class Command(BaseCommand):
         groups = {g.name: g for g in Group.objects.filter(name__in=[r.value for r in Role])}
         tiers: dict[str, Tier] = {}
         for name, rank, weight, share in TIERS:
-            tier, new = Tier.objects.get_or_create(
+            tier_obj, new = Tier.objects.get_or_create(
                 name=name, defaults={"rank": rank, "routing_weight": weight, "mdf_share": share}
             )
-            tiers[name], created = tier, created + new
+            tiers[name], created = tier_obj, created + new
         for code, name in CERTIFICATIONS:
             created += Certification.objects.get_or_create(code=code, defaults={"name": name})[1]
 
@@ -153,33 +241,69 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save(update_fields=["password"])
             user.groups.add(groups[role.value])
-            EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            EmailAddress.objects.get_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
             return user
 
-        staff = {email.split("@")[0]: person(email, name, role, superuser=role == Role.CHANNEL_ADMIN)
-                 for email, name, role in STAFF}
+        staff = {
+            email.split("@")[0]: person(email, name, role, superuser=role == Role.CHANNEL_ADMIN)
+            for email, name, role in STAFF
+        }
 
         def partner(slug: str, **fields: Any) -> Partner:
             nonlocal created
             obj = Partner.objects.filter(slug=slug).first()
             if obj is None:
                 obj = Partner.objects.create(slug=slug, **fields)
-                activity_record(actor=staff["admin"], verb="partner.created", target=obj, partner_id=obj.pk,
-                                message=f"Partner {obj.name} created (demo data)")
+                activity_record(
+                    actor=staff["admin"],
+                    verb="partner.created",
+                    target=obj,
+                    partner_id=obj.pk,
+                    message=f"Partner {obj.name} created (demo data)",
+                )
                 created += 1
             return obj
 
         demo: dict[str, Partner] = {}
-        for slug, name, ptype, tier, country, city, postal, region, lat, lon, parent, manager in DEMO_PARTNERS:
+        for (
+            slug,
+            name,
+            ptype,
+            tier_name,
+            country,
+            city,
+            postal,
+            region,
+            lat,
+            lon,
+            parent_slug,
+            manager,
+        ) in DEMO_PARTNERS:
             demo[slug] = partner(
-                slug, name=name, legal_name=name, type=ptype, tier=tiers[tier], country=country, city=city,
-                postal_code=postal, region=region, latitude=Decimal(lat), longitude=Decimal(lon),
-                parent=demo.get(parent) if parent else None, status=PartnerStatus.ACTIVE, capacity=60,
+                slug,
+                name=name,
+                legal_name=name,
+                type=ptype,
+                tier=tiers[tier_name],
+                country=country,
+                city=city,
+                postal_code=postal,
+                region=region,
+                latitude=Decimal(lat),
+                longitude=Decimal(lon),
+                parent=demo.get(parent_slug) if parent_slug else None,
+                status=PartnerStatus.ACTIVE,
+                capacity=60,
                 vat_id=DEMO_VAT_IDS[slug],
-                website=f"https://www.{slug}.example", email=f"info@{slug}.example",
+                website=f"https://www.{slug}.example",
+                email=f"info@{slug}.example",
             )
             demo[slug].managers.add(staff[manager])
-        demo["alpine"].certifications.add(*Certification.objects.filter(code__in=["installation", "solution-design"]))
+        demo["alpine"].certifications.add(
+            *Certification.objects.filter(code__in=["installation", "solution-design"])
+        )
         demo["cobalt"].certifications.add(*Certification.objects.filter(code="service-l2"))
 
         for email, name, slug, role in PARTNER_PEOPLE:
@@ -191,19 +315,33 @@ class Command(BaseCommand):
         distributors: dict[str, Partner] = {}
         for i, (country, city, postal, region, lat, lon) in enumerate(CITIES):
             ptype = TYPES[i % len(TYPES)]
-            parent = None
+            parent: Partner | None = None
             if ptype == PartnerType.RESELLER and country in {"DE", "AT", "CH"}:
                 parent = demo["alpine"]  # Alpine's resellers across DACH
             elif ptype == PartnerType.RESELLER and country in distributors:
                 parent = distributors[country]
-            name = f"{NAME_STEMS[i]} {'Distribution' if ptype == PartnerType.DISTRIBUTOR else 'Technik' if country in {'DE', 'AT', 'CH'} else 'Solutions'} {SUFFIX[country]}"
+            if ptype == PartnerType.DISTRIBUTOR:
+                trade = "Distribution"
+            else:
+                trade = "Technik" if country in {"DE", "AT", "CH"} else "Solutions"
+            name = f"{NAME_STEMS[i]} {trade} {SUFFIX[country]}"
             obj = partner(
                 slugify(f"{NAME_STEMS[i]}-{city}".replace("ø", "o").replace("ł", "l")),
-                name=name, legal_name=name, type=ptype, tier=tiers[TIER_CYCLE[i % len(TIER_CYCLE)]],
-                country=country, city=city, postal_code=postal, region=region,
-                latitude=Decimal(lat), longitude=Decimal(lon), parent=parent,
-                status=STATUS_CYCLE[i % len(STATUS_CYCLE)], capacity=20 + (i * 7) % 60,
-                vat_id=f"{country}{700000000 + i * 7919}", email=f"info@partner{i}.example",
+                name=name,
+                legal_name=name,
+                type=ptype,
+                tier=tiers[TIER_CYCLE[i % len(TIER_CYCLE)]],
+                country=country,
+                city=city,
+                postal_code=postal,
+                region=region,
+                latitude=Decimal(lat),
+                longitude=Decimal(lon),
+                parent=parent,
+                status=STATUS_CYCLE[i % len(STATUS_CYCLE)],
+                capacity=20 + (i * 7) % 60,
+                vat_id=f"{country}{700000000 + i * 7919}",
+                email=f"info@partner{i}.example",
             )
             if ptype == PartnerType.DISTRIBUTOR:
                 distributors.setdefault(country, obj)
@@ -211,11 +349,18 @@ class Command(BaseCommand):
 
         if not PartnerApplication.objects.filter(contact_email="hello@deltaenergy.example").exists():
             PartnerApplication.objects.create(
-                company="Delta Energy Systems BV", vat_id="NL812345678B01", country="NL", city="Eindhoven",
-                website="https://www.deltaenergy.example", contact_name="Daan de Vries",
-                contact_email="hello@deltaenergy.example", contact_phone="+31 40 123 4567",
-                sells="Solar inverters, storage and installation for commercial roofs in the southern Netherlands.",
-                message="We would like to resell and install your products.", status=ApplicationStatus.PENDING,
+                company="Delta Energy Systems BV",
+                vat_id="NL812345678B01",
+                country="NL",
+                city="Eindhoven",
+                website="https://www.deltaenergy.example",
+                contact_name="Daan de Vries",
+                contact_email="hello@deltaenergy.example",
+                contact_phone="+31 40 123 4567",
+                sells="Solar inverters, storage and installation for commercial roofs "
+                "in the southern Netherlands.",
+                message="We would like to resell and install your products.",
+                status=ApplicationStatus.PENDING,
             )
             created += 1
         return created
