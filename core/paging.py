@@ -74,6 +74,45 @@ class Page(Generic[T]):
     has_prev: bool
 
 
+MAX_ID = 2**63 - 1
+
+
+def _model_field(model: type[models.Model], path: str) -> Any:
+    """The model field an ordering path ends on: "tier__rank" on Partner is Tier.rank."""
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model  # type: ignore[assignment]
+    return model._meta.get_field(parts[-1])
+
+
+def check_cursor_fits(model: type[models.Model], field_path: str, value: Any, pk: int) -> None:
+    """Refuse a cursor whose values do not fit the ordering's column, so that a crafted cursor is
+    an InvalidCursor (a message to the user) rather than an error from the database."""
+    if not 1 <= pk <= MAX_ID:
+        raise InvalidCursor("cursor row id out of range")
+    field = _model_field(model, field_path)
+    if value is None:
+        if not field.null:
+            raise InvalidCursor("cursor value missing")
+        return
+    if isinstance(field, models.DateTimeField):
+        if not isinstance(value, dt.datetime):
+            raise InvalidCursor("cursor value is not a date and time")
+    elif isinstance(field, models.DateField):
+        if not isinstance(value, dt.date):
+            raise InvalidCursor("cursor value is not a date")
+    elif isinstance(field, models.DecimalField):
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise InvalidCursor("cursor value is not a number")
+    elif isinstance(field, models.IntegerField):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
+            raise InvalidCursor("cursor value is not an integer")
+    elif isinstance(field, (models.CharField, models.TextField)) and (
+        not isinstance(value, str) or "\x00" in value
+    ):
+        raise InvalidCursor("cursor value is not text")
+
+
 def _field_value(obj: Any, field: str) -> Any:
     for part in field.split("__"):
         obj = getattr(obj, part)
@@ -101,6 +140,7 @@ def keyset_page(
     qs = queryset.order_by(*ordering)
     if cursor:
         value, pk = decode_cursor(cursor, order)
+        check_cursor_fits(queryset.model, field, value, pk)
         if walk_desc:
             qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
         else:

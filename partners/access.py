@@ -108,9 +108,7 @@ def shared_ids(
 ) -> Q:
     """`pk IN (objects shared with this user or one of their groups for `action`)`. A change share
     implies view."""
-    codenames = [f"{action}_{user_table._meta.get_field('content_object').related_model._meta.model_name}"]  # type: ignore[union-attr]
-    if action == VIEW:
-        codenames.append(codenames[0].replace("view_", "change_", 1))
+    codenames = _share_codenames(user_table, action)
     q = Q(
         pk__in=user_table._default_manager.filter(
             user_id=actor.user_id, permission__codename__in=codenames
@@ -125,16 +123,38 @@ def shared_ids(
     return q
 
 
-def managed_partner_ids(actor: Actor) -> QuerySet[Partner, Any]:
+def _share_codenames(user_table: type[models.Model], action: str) -> list[str]:
+    model_name = user_table._meta.get_field("content_object").related_model._meta.model_name  # type: ignore[union-attr]
+    codenames = [f"{action}_{model_name}"]
+    if action == VIEW:
+        codenames.append(f"{CHANGE}_{model_name}")  # a change share implies view
+    return codenames
+
+
+def managed_partner_ids(actor: Actor) -> QuerySet[Any, Any]:
     """A channel manager's partners: those they manage or that are shared with them (covering a
-    colleague), and those partners' sub-partners. A subquery of ids."""
-    direct = Partner.managers.through.objects.filter(user_id=actor.user_id).values("partner_id")
-    shared = Partner.objects.filter(
-        shared_ids(actor, PartnerUserObjectPermission, PartnerGroupObjectPermission)
-    ).values("id")
-    return Partner.objects.filter(
-        Q(id__in=direct) | Q(parent_id__in=direct) | Q(id__in=shared) | Q(parent_id__in=shared)
-    ).values("id")
+    colleague), and those partners' sub-partners. A subquery of ids.
+
+    Written as UNIONs of index scans: an OR of IN-subqueries made PostgreSQL scan the whole partner
+    table (measured 11.6 ms → 0.56 ms for 20 managed partners among 10,000)."""
+    codenames = _share_codenames(PartnerUserObjectPermission, VIEW)
+    owned: QuerySet[Any, Any] = (
+        Partner.managers.through.objects.order_by().filter(user_id=actor.user_id).values("partner_id")
+    )
+    parts: list[QuerySet[Any, Any]] = [
+        PartnerUserObjectPermission.objects.order_by()
+        .filter(user_id=actor.user_id, permission__codename__in=codenames)
+        .values("content_object_id")
+    ]
+    if actor.group_ids:
+        parts.append(
+            PartnerGroupObjectPermission.objects.order_by()
+            .filter(group_id__in=actor.group_ids, permission__codename__in=codenames)
+            .values("content_object_id")
+        )
+    owned = owned.union(*parts)
+    children = Partner.objects.order_by().filter(parent_id__in=owned).values("id")
+    return owned.union(children)
 
 
 def sub_partner_ids(partner_id: int) -> QuerySet[Partner, Any]:

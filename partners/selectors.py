@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core.models import ActivityEvent, User
 from partners import access
-from partners.choices import ApplicationStatus, Role
+from partners.choices import ApplicationStatus, PartnerStatus, PartnerType, Role
 from partners.models import Membership, Partner, PartnerApplication, Tier
 
 # Sort keys offered on list pages and the API: name -> keyset ordering.
@@ -46,11 +46,19 @@ def partner_list(
     qs = visible_partners(user)
     if q:
         qs = qs.filter(
-            Q(name__icontains=q) | Q(legal_name__icontains=q) | Q(city__icontains=q)
-            | Q(vat_id__icontains=q.replace(" ", "").upper()) | Q(slug__icontains=q)
+            Q(name__icontains=q)
+            | Q(legal_name__icontains=q)
+            | Q(city__icontains=q)
+            | Q(vat_id__icontains=q.replace(" ", "").upper())
+            | Q(slug__icontains=q)
         )
     if tier:
-        qs = qs.filter(tier_id=int(tier)) if str(tier).isdigit() else qs.filter(tier__name__iexact=tier)
+        text = str(tier)
+        if text.isascii() and text.isdigit():
+            # An id; one that cannot exist (too large for the column) matches nothing, never a 500.
+            qs = qs.filter(tier_id=int(text)) if len(text) <= 18 else qs.none()
+        else:
+            qs = qs.filter(tier__name__iexact=text)
     if status:
         qs = qs.filter(status=status)
     if type:
@@ -130,3 +138,50 @@ def visible_applications(user: Any) -> QuerySet[PartnerApplication]:
 def application_queue(user: Any, status: str = ApplicationStatus.PENDING) -> QuerySet[PartnerApplication]:
     qs = visible_applications(user)
     return qs.filter(status=status) if status else qs
+
+
+# --- Channel portal: dashboard, pickers, queue tabs --------------------------------------------------
+
+
+def partner_status_counts(user: Any) -> dict[str, int]:
+    """How many visible partners are in each status: one grouped query."""
+    rows = access.scope_partners(user).order_by().values_list("status").annotate(n=Count("id"))
+    return dict(rows)
+
+
+def recent_partner_activity(user: Any, limit: int = 10) -> list[ActivityEvent]:
+    """The newest trail lines of the partners this user may see, each annotated with `partner_name`
+    (one query: the scope is a subquery, the name a correlated subquery)."""
+    visible_ids = access.scope_partners(user).values("id")
+    name = Partner.objects.filter(pk=OuterRef("partner_id")).values("name")[:1]
+    return list(
+        ActivityEvent.objects.filter(partner_id__in=visible_ids)
+        .select_related("actor")
+        .annotate(partner_name=Subquery(name))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def parent_candidates(user: Any, *, keep: int | None = None) -> QuerySet[Partner]:
+    """Partners this user may place another partner under: visible, top-level and not terminated
+    (two levels at most). `keep` adds a partner's current parent so an edit form can show it."""
+    candidates = Q(
+        id__in=access.scope_partners(user)
+        .filter(parent__isnull=True)
+        .exclude(status=PartnerStatus.TERMINATED)
+        .values("id")
+    )
+    if keep:
+        candidates |= Q(pk=keep)
+    return Partner.objects.filter(candidates).only("id", "name").order_by("name", "id")
+
+
+def distributor_candidates(user: Any) -> QuerySet[Partner]:
+    """Visible top-level distributors that can take a new reseller (application approval)."""
+    return parent_candidates(user).filter(type=PartnerType.DISTRIBUTOR)
+
+
+def application_status_counts(user: Any) -> dict[str, int]:
+    """How many applications the user may see are in each status: one grouped query."""
+    rows = visible_applications(user).order_by().values_list("status").annotate(n=Count("id"))
+    return dict(rows)

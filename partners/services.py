@@ -44,6 +44,7 @@ PARTNER_EDITABLE_BY_PARTNER = (
     "description",
 )
 PARTNER_EDITABLE_BY_CHANNEL = (
+    "certifications",
     "name",
     "slug",
     "vat_id",
@@ -125,6 +126,7 @@ def partner_create(*, actor: User, fields: dict[str, Any], managers: list[User] 
     if not access.can_create_partner(actor):
         raise NotAllowed("Only channel staff create partners.")
     data = {k: v for k, v in fields.items() if k in (*PARTNER_EDITABLE_BY_CHANNEL, "tier", "status")}
+    certifications = list(data.pop("certifications", None) or [])
     if data.get("vat_id"):
         data["vat_id"] = normalise_vat_id(data["vat_id"])
     data.setdefault("status", PartnerStatus.ONBOARDING)
@@ -141,6 +143,8 @@ def partner_create(*, actor: User, fields: dict[str, Any], managers: list[User] 
         owners.append(actor)
     if owners:
         partner.managers.set(owners)
+    if certifications:
+        partner.certifications.set(certifications)
     activity_record(
         actor=actor,
         verb="partner.created",
@@ -165,6 +169,8 @@ def partner_update(*, partner: Partner, actor: User, changes: dict[str, Any]) ->
     if refused:
         raise ValidationError(dict.fromkeys(refused, "This field cannot be changed here."))
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    changes = dict(changes)
+    certifications = changes.pop("certifications", None)
     before = {name: getattr(partner, name) for name in changes}
     for name, value in changes.items():
         if name == "vat_id" and value:
@@ -177,6 +183,11 @@ def partner_update(*, partner: Partner, actor: User, changes: dict[str, Any]) ->
     _full_clean(partner)
     partner.save()
     changed = [name for name in changes if before[name] != getattr(partner, name)]
+    if certifications is not None:
+        wanted = {c.pk for c in certifications}
+        if wanted != set(partner.certifications.values_list("pk", flat=True)):
+            partner.certifications.set(certifications)
+            changed.append("certifications")
     if changed:
         activity_record(
             actor=actor,
@@ -260,7 +271,8 @@ def partner_set_managers(*, partner: Partner, actor: User, managers: list[User])
 def _set_role_group(user: User, role: Role) -> None:
     role_groups = Group.objects.filter(name__in=[r.value for r in Role])
     user.groups.remove(*role_groups)
-    user.groups.add(Group.objects.get(name=role.value))
+    # get_or_create: the groups come from a data migration, but a flushed database has none.
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     access.forget_actor(user)
 
 

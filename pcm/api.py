@@ -1,5 +1,30 @@
-"""The REST API at /api/v1/: composed from the apps' routers (see docs/api.md)."""
+"""The REST API at /api/v1/ (see docs/api.md): composed from the apps' routers.
+
+Every route takes `Authorization: Bearer <token>` except POST /auth/token, which issues one, and the
+OpenAPI document (/api/v1/openapi.json) and its interactive docs (/api/v1/docs)."""
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="OpenPCM API", version="1", urls_namespace="api")
+from core.api import BearerAuth, JsonObjectParser, auth_router, install_error_handlers, tokens_router
+from partners.api import me_router
+from partners.api import router as partners_router
+
+api = NinjaAPI(
+    title="OpenPCM API",
+    version="1",
+    description=(
+        "The OpenPCM partner channel management API. Obtain a token with POST /api/v1/auth/token, then "
+        'send it as `Authorization: Bearer <token>`. Every list answers `{"items": [...], '
+        '"next_cursor": ...}`; validation errors answer 422 `{"detail": "Validation failed", '
+        '"errors": {field: [messages]}}`. See docs/api.md.'
+    ),
+    urls_namespace="api",
+    auth=BearerAuth(),
+    parser=JsonObjectParser(),
+)
+install_error_handlers(api)
+
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/tokens", tokens_router)
+api.add_router("/partners", partners_router)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "guardian",
+    "ninja",
     # Domain apps, lowest layer last (see DESIGN.md).
     "core",
     "partners",
@@ -216,8 +217,13 @@ if EMAIL_URL:
         EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     elif _mail.scheme == "console":
         EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    elif _mail.scheme == "file":
+        EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+        EMAIL_FILE_PATH = unquote(_mail.path)
     else:
-        raise ImproperlyConfigured("EMAIL_URL must start with smtp://, smtps://, console:// or locmem://")
+        raise ImproperlyConfigured(
+            "EMAIL_URL must start with smtp://, smtps://, console://, file:// or locmem://"
+        )
 elif os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]

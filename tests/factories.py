@@ -72,12 +72,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory[PartnerApplication]):
 
 def channel_user(role: Role = Role.CHANNEL_MANAGER, **kwargs) -> User:
     user = UserFactory(**kwargs)
-    user.groups.add(Group.objects.get(name=role.value))
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     return user
 
 
 def partner_user(partner: Partner, role: Role = Role.PARTNER_EMPLOYEE, **kwargs) -> User:
     user = UserFactory(**kwargs)
-    user.groups.add(Group.objects.get(name=role.value))
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     Membership.objects.create(user=user, partner=partner)
     return user

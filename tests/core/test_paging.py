@@ -50,3 +50,18 @@ def test_last_page_has_no_next(partners):
 def test_forged_or_foreign_cursor_is_refused(token):
     with pytest.raises(InvalidCursor):
         decode_cursor(token, "name")
+
+
+@pytest.mark.parametrize(
+    ("order", "value", "pk"),
+    [
+        ("tier__rank", "abc", 1),
+        ("name", 7, 1),
+        ("created_at", "yesterday", 1),
+        ("name", "x", 2**70),
+        ("name", "a\x00", 1),
+    ],
+)
+def test_cursor_values_that_do_not_fit_the_column_are_refused(partners, order, value, pk):
+    with pytest.raises(InvalidCursor):
+        keyset_page(Partner.objects.all(), order=order, after=encode_cursor(order, value, pk), size=5)

@@ -82,3 +82,12 @@ def test_action_rules(world):
     assert not access.can_edit_own_company(world.pe_a, world.a)
     assert access.can_assign_managers(world.admin, world.a)
     assert not access.can_assign_managers(world.cm_a, world.a)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tier", ["²", "9" * 25, "Silver", "silver"])
+def test_partner_list_tier_filter_never_fails(world, tier):
+    from partners.selectors import partner_list
+
+    names = set(partner_list(world.admin, tier=tier).values_list("slug", flat=True))
+    assert names == ({"beta", "gamma"} if tier.lower() == "silver" else set())

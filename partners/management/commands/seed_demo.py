@@ -219,7 +219,7 @@ class Command(BaseCommand):
     # -------------------------------------------------------------------------------------------
     def seed(self, *, password: str, reset_passwords: bool) -> int:
         created = 0
-        groups = {g.name: g for g in Group.objects.filter(name__in=[r.value for r in Role])}
+        groups = {r.value: Group.objects.get_or_create(name=r.value)[0] for r in Role}
         tiers: dict[str, Tier] = {}
         for name, rank, weight, share in TIERS:
             tier_obj, new = Tier.objects.get_or_create(

@@ -1,0 +1,51 @@
+"""The OpenAPI document and the interactive docs are served, public, and describe every route."""
+
+from __future__ import annotations
+
+
+def test_openapi_document_lists_every_route(client, db):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "OpenPCM API"
+    paths = schema["paths"]
+    assert set(paths) == {
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/partners",
+        "/api/v1/partners/{id}",
+    }
+    assert set(paths["/api/v1/partners"]) == {"get", "post"}
+    assert set(paths["/api/v1/partners/{id}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/tokens/{id}"]) == {"delete"}
+
+
+def test_openapi_document_declares_bearer_auth_everywhere_but_login(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+
+    assert schema["components"]["securitySchemes"]["BearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert "security" not in schema["paths"]["/api/v1/auth/token"]["post"]
+    assert schema["paths"]["/api/v1/partners"]["get"]["security"] == [{"BearerAuth": []}]
+
+
+def test_openapi_document_describes_filters_and_errors(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    list_op = schema["paths"]["/api/v1/partners"]["get"]
+
+    params = {p["name"] for p in list_op["parameters"]}
+    assert {"tier", "status", "country", "parent", "q", "type", "sort", "limit", "cursor"} <= params
+    assert {"200", "401", "422"} <= set(list_op["responses"])
+    patch_op = schema["paths"]["/api/v1/partners/{id}"]["patch"]
+    assert {"200", "403", "404", "409", "422"} <= set(patch_op["responses"])
+    errors = schema["components"]["schemas"]["ValidationErrorOut"]["properties"]
+    assert set(errors) == {"detail", "errors"}
+
+
+def test_interactive_docs_page_loads(client, db):
+    response = client.get("/api/v1/docs")
+
+    assert response.status_code == 200
+    assert b"/api/v1/openapi.json" in response.content
