@@ -1,7 +1,15 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from partners.models import Certification, Membership, Partner, PartnerApplication, Tier
+from partners.models import (
+    Certification,
+    Membership,
+    Partner,
+    PartnerApplication,
+    PartnerGroupObjectPermission,
+    PartnerUserObjectPermission,
+    Tier,
+)
 
 
 @admin.register(Tier)
@@ -51,3 +59,25 @@ class PartnerApplicationAdmin(admin.ModelAdmin):
     list_filter = ("status", "country")
     search_fields = ("company", "vat_id", "contact_email", "contact_name")
     readonly_fields = ("created_at", "decided_at", "decided_by", "partner")
+
+
+@admin.register(PartnerUserObjectPermission)
+class PartnerUserShareAdmin(admin.ModelAdmin):
+    """Explicit shares of one partner with one user (exceptions to the scoping rules)."""
+
+    list_display = ("content_object", "user", "permission")
+    list_filter = ("permission",)
+    search_fields = ("content_object__name", "user__email")
+    raw_id_fields = ("content_object", "user")
+    list_select_related = ("content_object", "user", "permission")
+
+
+@admin.register(PartnerGroupObjectPermission)
+class PartnerGroupShareAdmin(admin.ModelAdmin):
+    """Explicit shares of one partner with a group."""
+
+    list_display = ("content_object", "group", "permission")
+    list_filter = ("permission", "group")
+    search_fields = ("content_object__name", "group__name")
+    raw_id_fields = ("content_object",)
+    list_select_related = ("content_object", "group", "permission")

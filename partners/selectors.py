@@ -149,6 +149,12 @@ def partner_status_counts(user: Any) -> dict[str, int]:
     return dict(rows)
 
 
+def partner_tier_counts(user: Any) -> list[tuple[str, int]]:
+    """How many visible partners are in each tier, every tier listed in rank order: one query."""
+    counts = dict(access.scope_partners(user).order_by().values_list("tier_id").annotate(n=Count("id")))
+    return [(tier.name, counts.get(tier.pk, 0)) for tier in Tier.objects.order_by("rank")]
+
+
 def recent_partner_activity(user: Any, limit: int = 10) -> list[ActivityEvent]:
     """The newest trail lines of the partners this user may see, each annotated with `partner_name`
     (one query: the scope is a subquery, the name a correlated subquery)."""

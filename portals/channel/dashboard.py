@@ -16,8 +16,9 @@ PENDING_PREVIEW = 5
 
 @channel_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Queries: session, user, actor, partner counts by status, application counts by status,
-    newest pending applications, recent activity (actor and partner name joined): 7."""
+    """Queries: session, user, actor, partner counts by status, partner counts by tier, tiers,
+    application counts by status, newest pending applications, recent activity (actor and partner
+    name joined): 9."""
     counts = selectors.partner_status_counts(request.user)
     partner_list = reverse("channel:partner_list")
     statuses = [
@@ -29,6 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for s in PartnerStatus
     ]
+    tier_counts = selectors.partner_tier_counts(request.user)
     application_counts = selectors.application_status_counts(request.user)
     pending = list(selectors.application_queue(request.user, ApplicationStatus.PENDING)[:PENDING_PREVIEW])
     return render(
@@ -37,6 +39,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "statuses": statuses,
             "partner_total": sum(counts.values()),
+            "tier_counts": tier_counts,
+            "tier_chart": {
+                "type": "bar",
+                "label": "Partners",
+                "labels": [name for name, _ in tier_counts],
+                "values": [n for _, n in tier_counts],
+            },
             "pending_count": application_counts.get(ApplicationStatus.PENDING, 0),
             "pending": pending,
             "activity": selectors.recent_partner_activity(request.user, RECENT_ACTIVITY),

@@ -97,9 +97,24 @@ def test_dashboard_queries_do_not_grow_with_rows(db, login, django_assert_num_qu
             partner_id=partner.pk,
         )
     client = login(manager)
-    # session, user, actor, partner counts by status, application counts by status, newest pending
-    # applications, recent activity (actor and partner name joined) = 7
-    with django_assert_num_queries(7):
+    # session, user, actor, partner counts by status, partner counts by tier, tiers, application
+    # counts by status, newest pending applications, recent activity (actor and partner name) = 9
+    with django_assert_num_queries(9):
         response = client.get(URL)
     assert len(response.context["activity"]) == min(rows, 10)
     assert response.context["pending_count"] == rows
+
+
+def test_dashboard_charts_partners_by_tier_with_the_same_figures_in_a_table(world, login):
+    import json
+    import re
+
+    body = login(world.cm_a).get(reverse("channel:dashboard")).content.decode()
+    data = json.loads(
+        re.search(r'<script id="tier-chart-data" type="application/json">(.*?)</script>', body).group(1)
+    )
+    # cm_a sees Alpha (Gold) and Beta (Silver).
+    assert data["labels"] == ["Registered", "Silver", "Gold", "Platinum"]
+    assert data["values"] == [0, 1, 1, 0]
+    assert 'data-chart="tier-chart-data"' in body
+    assert '<td>Gold</td><td class="text-end">1</td>' in body
