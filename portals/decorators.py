@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from core.models import User
 from partners import access
 
 View = Callable[..., HttpResponse]
@@ -33,3 +34,8 @@ def partner_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in user of a portal view (the gates and LoginRequiredMiddleware keep others out)."""
+    return cast(User, request.user)

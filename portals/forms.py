@@ -9,6 +9,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from core.countries import COUNTRY_CHOICES
+from partners.choices import Role
 from partners.models import normalise_vat_id, vat_id_validator
 
 # The honeypot: a field people never see (visually hidden, hidden from screen readers, out of the
@@ -115,4 +116,34 @@ class TokenCreateForm(forms.Form):
         max_length=100,
         help_text="What uses it, e.g. “ERP import”.",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+
+PARTNER_ROLE_CHOICES = [
+    (Role.PARTNER_EMPLOYEE.value, Role.PARTNER_EMPLOYEE.label),
+    (Role.PARTNER_MANAGER.value, Role.PARTNER_MANAGER.label),
+]
+
+
+class InviteForm(forms.Form):
+    """Invite a person into a partner (a partner manager their colleague, or channel staff a
+    partner's first people); they get a set-password link by e-mail."""
+
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    full_name = forms.CharField(
+        label="Name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        choices=PARTNER_ROLE_CHOICES,
+        initial=Role.PARTNER_EMPLOYEE.value,
+        help_text="Partner managers edit the company profile and manage the team.",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,23 +12,19 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.models import ApiToken, User
+from core.models import ApiToken
 from core.paging import InvalidCursor, keyset_page
 from core.services import api_token_create, api_token_revoke
 from partners import access
 from partners.choices import Role
 from partners.models import Membership
 from portals.adapters import portal_url_for
+from portals.decorators import acting_user
 from portals.forms import TokenCreateForm
 
 # The raw token of a just-created API token waits here for exactly one page render.
 NEW_TOKEN_SESSION_KEY = "profile_new_api_token"
 TOKEN_ORDER = "-created_at"
-
-
-def signed_in(request: HttpRequest) -> User:
-    """The logged-in user (LoginRequiredMiddleware keeps anonymous visitors out)."""
-    return cast(User, request.user)
 
 
 def optional_url(name: str) -> str | None:
@@ -41,7 +37,7 @@ def optional_url(name: str) -> str | None:
 
 def render_profile(request: HttpRequest, *, form: TokenCreateForm | None = None) -> HttpResponse:
     # Queries: session, user, actor, membership with partner, one page of tokens.
-    user = signed_in(request)
+    user = acting_user(request)
     actor = access.actor_of(user)
     membership = (
         Membership.objects.select_related("partner").filter(user_id=user.pk).first()
@@ -89,7 +85,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         return render_profile(request, form=form)
-    token, raw = api_token_create(user=signed_in(request), name=form.cleaned_data["name"])
+    token, raw = api_token_create(user=acting_user(request), name=form.cleaned_data["name"])
     request.session[NEW_TOKEN_SESSION_KEY] = {"id": token.pk, "name": token.name, "raw": raw}
     messages.success(request, f"API token “{token.name}” created.")
     return redirect("profile")
@@ -101,6 +97,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if token.revoked_at is not None:
         messages.info(request, f"API token “{token.name}” was already revoked.")
     else:
-        api_token_revoke(token=token, actor=signed_in(request))
+        api_token_revoke(token=token, actor=acting_user(request))
         messages.success(request, f"API token “{token.name}” revoked; it no longer works.")
     return redirect("profile")

@@ -21,8 +21,8 @@ from portals.channel.forms import (
     ApplicationFilterForm,
     ApplicationRejectForm,
 )
-from portals.channel.partners import acting_user, request_page
-from portals.decorators import channel_required
+from portals.channel.partners import request_page
+from portals.decorators import acting_user, channel_required
 
 
 def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:

@@ -15,14 +15,9 @@ from django.utils.safestring import SafeString
 
 from core.countries import COUNTRY_CHOICES
 from core.models import User
-from partners.choices import ApplicationStatus, PartnerStatus, PartnerType, Role
+from partners.choices import ApplicationStatus, PartnerStatus, PartnerType
 from partners.models import Certification, Partner, Tier
 from partners.selectors import PARTNER_ORDERINGS
-
-PARTNER_ROLE_CHOICES = [
-    (Role.PARTNER_EMPLOYEE.value, Role.PARTNER_EMPLOYEE.label),
-    (Role.PARTNER_MANAGER.value, Role.PARTNER_MANAGER.label),
-]
 
 SORT_LABELS = {
     "name": "Name A–Z",
@@ -355,22 +350,6 @@ class PartnerManagersForm(forms.Form):
         field = self.fields["managers"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = staff
-
-
-class MemberInviteForm(forms.Form):
-    """Invite a person into a partner; they get a set-password link by e-mail."""
-
-    email = forms.EmailField(
-        label="E-mail", max_length=254, widget=forms.EmailInput(attrs=_control({"autocomplete": "off"}))
-    )
-    full_name = _text(150, label="Name")
-    role = forms.ChoiceField(
-        label="Role",
-        choices=PARTNER_ROLE_CHOICES,
-        initial=Role.PARTNER_EMPLOYEE.value,
-        help_text="Partner managers edit the company profile and manage the team.",
-        widget=forms.Select(attrs=_select()),
-    )
 
 
 # --- Applications ----------------------------------------------------------------------------------

@@ -3,14 +3,13 @@ partner (profile, status, tier, channel managers, team invitations)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from core.countries import COUNTRIES
 from core.errors import InvalidTransition, NotAllowed
-from core.models import User
 from core.paging import InvalidCursor, Page, keyset_page
 from partners import access, selectors, services
 from partners.choices import Role
@@ -26,14 +24,14 @@ from partners.models import Membership, Partner
 from portals.channel.forms import (
     DEFAULT_SORT,
     SORT_LABELS,
-    MemberInviteForm,
     PartnerFilterForm,
     PartnerForm,
     PartnerManagersForm,
     PartnerStatusForm,
     PartnerTierForm,
 )
-from portals.decorators import channel_required
+from portals.decorators import acting_user, channel_required
+from portals.forms import InviteForm, add_service_errors
 
 DETAIL_CHILDREN = 20
 DETAIL_TEAM = 10
@@ -47,23 +45,6 @@ SORTABLE_COLUMNS = (
     ("Country", "country"),
     ("Added", "created"),
 )
-
-
-def acting_user(request: HttpRequest) -> User:
-    """The logged-in user; channel_required lets nobody else reach a view."""
-    return cast(User, request.user)
-
-
-def attach_errors(form: Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields; what matches no field becomes a
-    form-wide error."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -175,7 +156,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc))
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Partner {partner.name} created, in {partner.get_status_display().lower()}."
@@ -212,7 +193,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc))
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{partner.name} saved.")
             return redirect("channel:partner_detail", pk=partner.pk)
@@ -332,7 +313,7 @@ def partner_status(request: HttpRequest, pk: int) -> HttpResponse:
         except InvalidTransition as exc:
             form.add_error("status", str(exc))
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{partner.name} is now {partner.get_status_display().lower()}.")
             return redirect("channel:partner_detail", pk=partner.pk)
@@ -360,7 +341,7 @@ def partner_tier(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc))
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if before.pk == tier.pk:
                 messages.info(request, f"{partner.name} is already in tier {tier}.")
@@ -394,7 +375,7 @@ def partner_managers(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             raise PermissionDenied(str(exc))
         except ValidationError as exc:
-            attach_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Channel managers of {partner.name} saved.")
             return redirect("channel:partner_detail", pk=partner.pk)
@@ -416,7 +397,7 @@ def partner_team(request: HttpRequest, pk: int) -> HttpResponse:
     channel staff may invite a partner's first people."""
     partner = _visible_partner(request, pk)
     can_invite = access.can_manage_team(request.user, partner)
-    form = MemberInviteForm(request.POST if request.method == "POST" else None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not can_invite:
             raise PermissionDenied("You may not invite people to this partner.")
@@ -432,7 +413,7 @@ def partner_team(request: HttpRequest, pk: int) -> HttpResponse:
             except NotAllowed as exc:
                 raise PermissionDenied(str(exc))
             except ValidationError as exc:
-                attach_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 role = Role(form.cleaned_data["role"]).label.lower()
                 messages.success(

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import NotAllowed
 from partners import access, services
-from portals.decorators import partner_required
+from portals.decorators import acting_user, partner_required
 from portals.forms import add_service_errors
 from portals.partner.forms import CompanyForm
-from portals.partner.home import own_partner, signed_in
+from portals.partner.home import own_partner
 
 
 @partner_required
@@ -43,7 +43,7 @@ def company_edit(request: HttpRequest) -> HttpResponse:
             messages.info(request, "Nothing changed.")
             return redirect("partner:company")
         try:
-            services.partner_update(partner=partner, actor=signed_in(request), changes=changes)
+            services.partner_update(partner=partner, actor=acting_user(request), changes=changes)
         except NotAllowed as exc:
             raise PermissionDenied(str(exc))
         except ValidationError as exc:

@@ -7,13 +7,8 @@ from typing import Any
 
 from django import forms
 
-from partners.choices import Role
 from partners.models import Partner
-
-PARTNER_ROLE_CHOICES = [
-    (Role.PARTNER_EMPLOYEE.value, Role.PARTNER_EMPLOYEE.label),
-    (Role.PARTNER_MANAGER.value, Role.PARTNER_MANAGER.label),
-]
+from portals.forms import PARTNER_ROLE_CHOICES
 
 
 def _text(max_length: int, *, label: str, autocomplete: str = "", **kwargs: Any) -> forms.CharField:
@@ -85,29 +80,6 @@ class CompanyForm(forms.Form):
         ):
             raise forms.ValidationError("Give both latitude and longitude, or neither.")
         return cleaned
-
-
-class InviteForm(forms.Form):
-    """A partner manager invites a colleague by e-mail."""
-
-    email = forms.EmailField(
-        label="E-mail",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "off"}),
-    )
-    full_name = forms.CharField(
-        label="Name",
-        max_length=150,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
-    )
-    role = forms.ChoiceField(
-        label="Role",
-        choices=PARTNER_ROLE_CHOICES,
-        initial=Role.PARTNER_EMPLOYEE.value,
-        help_text="Partner managers edit the company profile and manage the team.",
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
 
 
 class RoleForm(forms.Form):

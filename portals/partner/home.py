@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from core.models import User
 from partners import access, selectors
 from partners.choices import PartnerStatus, PartnerType
 from partners.models import Partner
 from portals.decorators import partner_required
-
-
-def signed_in(request: HttpRequest) -> User:
-    """The logged-in user (the partner_required gate has let only partner users through)."""
-    return cast(User, request.user)
 
 
 def own_partner(request: HttpRequest, *, detail: bool = False) -> Partner:

@@ -19,10 +19,10 @@ from core.paging import InvalidCursor, Page, keyset_page
 from partners import access, selectors, services
 from partners.choices import Role
 from partners.models import Membership, Partner
-from portals.decorators import partner_required
-from portals.forms import add_service_errors, error_text
-from portals.partner.forms import InviteForm, RoleForm
-from portals.partner.home import own_partner, signed_in
+from portals.decorators import acting_user, partner_required
+from portals.forms import InviteForm, add_service_errors, error_text
+from portals.partner.forms import RoleForm
+from portals.partner.home import own_partner
 
 TEAM_ORDER = "user__email"
 
@@ -105,7 +105,7 @@ def team_invite(request: HttpRequest) -> HttpResponse:
         try:
             membership = services.member_invite(
                 partner=partner,
-                actor=signed_in(request),
+                actor=acting_user(request),
                 email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"],
                 role=form.cleaned_data["role"],
@@ -155,14 +155,14 @@ def member_role(request: HttpRequest, partner: Partner, membership: Membership) 
         messages.error(request, "Choose partner manager or partner employee.")
         return redirect("partner:team")
     role = Role(form.cleaned_data["role"])
-    services.member_change_role(membership=membership, actor=signed_in(request), role=role)
+    services.member_change_role(membership=membership, actor=acting_user(request), role=role)
     messages.success(request, f"{membership.user.display_name} is now {role.label.lower()}.")
     return redirect("partner:team")
 
 
 @member_action
 def member_deactivate(request: HttpRequest, partner: Partner, membership: Membership) -> HttpResponse:
-    services.member_set_active(membership=membership, actor=signed_in(request), active=False)
+    services.member_set_active(membership=membership, actor=acting_user(request), active=False)
     messages.success(
         request, f"{membership.user.display_name} is deactivated and can no longer log in or use the API."
     )
@@ -171,13 +171,13 @@ def member_deactivate(request: HttpRequest, partner: Partner, membership: Member
 
 @member_action
 def member_reactivate(request: HttpRequest, partner: Partner, membership: Membership) -> HttpResponse:
-    services.member_set_active(membership=membership, actor=signed_in(request), active=True)
+    services.member_set_active(membership=membership, actor=acting_user(request), active=True)
     messages.success(request, f"{membership.user.display_name} is active again.")
     return redirect("partner:team")
 
 
 @member_action
 def member_resend(request: HttpRequest, partner: Partner, membership: Membership) -> HttpResponse:
-    services.member_resend_invitation(membership=membership, actor=signed_in(request))
+    services.member_resend_invitation(membership=membership, actor=acting_user(request))
     messages.success(request, f"Invitation sent again to {membership.user.email}.")
     return redirect("partner:team")
