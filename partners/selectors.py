@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from core.models import ActivityEvent, User
 from partners import access
 from partners.choices import ApplicationStatus, PartnerStatus, PartnerType, Role
-from partners.models import Membership, Partner, PartnerApplication, Tier
+from partners.models import Membership, Partner, PartnerApplication, Tier, normalise_vat_id
 
 # Sort keys offered on list pages and the API: name -> keyset ordering.
 PARTNER_ORDERINGS = {
@@ -44,14 +44,15 @@ def partner_list(
 ) -> QuerySet[Partner]:
     """The visible partners, filtered. `tier` is a tier id or name."""
     qs = visible_partners(user)
-    if q:
-        qs = qs.filter(
-            Q(name__icontains=q)
-            | Q(legal_name__icontains=q)
-            | Q(city__icontains=q)
-            | Q(vat_id__icontains=q.replace(" ", "").upper())
-            | Q(slug__icontains=q)
-        )
+    if q.strip():
+        # Name, legal name, city, VAT id or slug contains the text, case-insensitively; a VAT id may
+        # be typed with spaces or dots ("DE 811.234"). Both tests use the trigram index.
+        needle = q.strip().upper()
+        match = Q(search_text__contains=needle)
+        vat = normalise_vat_id(needle)
+        if vat and vat != needle:
+            match |= Q(search_text__contains=vat)
+        qs = qs.filter(match)
     if tier:
         text = str(tier)
         if text.isascii() and text.isdigit():
