@@ -142,6 +142,9 @@ class Partner(models.Model):
             models.Index(fields=["country", "name", "id"], name="partner_country_name"),
             models.Index(fields=["tier", "name", "id"], name="partner_tier_name"),
             models.Index(Lower("name"), name="partner_lower_name"),
+            # Small (only sub-partners have a parent), so the channel manager's scope finds the
+            # sub-partners of their partners by index probes instead of scanning every partner.
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="partner_children"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="partner_not_own_parent"),
