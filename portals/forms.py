@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -147,3 +148,30 @@ class InviteForm(forms.Form):
         help_text="Partner managers edit the company profile and manage the team.",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+def coordinate_field(kind: str, *, help_text: str = "") -> forms.DecimalField:
+    """A latitude (±90) or longitude (±180) in decimal degrees, as the Partner model stores it."""
+    limit = Decimal("90") if kind == "latitude" else Decimal("180")
+    example = "48.137154" if kind == "latitude" else "11.576124"
+    return forms.DecimalField(
+        label=kind.capitalize(),
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-limit,
+        max_value=limit,
+        help_text=help_text or f"Decimal degrees, e.g. {example}.",
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.000001"}),
+    )
+
+
+def check_coordinates_pair(form: forms.Form, cleaned: dict[str, Any]) -> None:
+    """Latitude and longitude go together: both or neither."""
+    if "latitude" in form.errors or "longitude" in form.errors:
+        return
+    if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+        form.add_error(
+            "longitude" if cleaned.get("longitude") is None else "latitude",
+            "Give both latitude and longitude, or neither.",
+        )

@@ -4,7 +4,6 @@ team invitations and application decisions. Plain forms; the services do the mod
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -18,6 +17,7 @@ from core.models import User
 from partners.choices import ApplicationStatus, PartnerStatus, PartnerType
 from partners.models import Certification, Partner, Tier
 from partners.selectors import PARTNER_ORDERINGS
+from portals.forms import check_coordinates_pair, coordinate_field
 
 SORT_LABELS = {
     "name": "Name A–Z",
@@ -209,26 +209,10 @@ class PartnerForm(forms.Form):
         choices=[("", "Choose a country"), *COUNTRY_CHOICES],
         widget=FastSelect(attrs=_select({"autocomplete": "country"})),
     )
-    latitude = forms.DecimalField(
-        label="Latitude",
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=Decimal("-90"),
-        max_value=Decimal("90"),
-        help_text="Decimal degrees, e.g. 48.137154. Used to route nearby leads.",
-        widget=forms.NumberInput(attrs=_control({"step": "0.000001"})),
+    latitude = coordinate_field(
+        "latitude", help_text="Decimal degrees, e.g. 48.137154. Used to route nearby leads."
     )
-    longitude = forms.DecimalField(
-        label="Longitude",
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=Decimal("-180"),
-        max_value=Decimal("180"),
-        help_text="Decimal degrees, e.g. 11.576124.",
-        widget=forms.NumberInput(attrs=_control({"step": "0.000001"})),
-    )
+    longitude = coordinate_field("longitude")
     tier = forms.ModelChoiceField(
         label="Tier",
         queryset=Tier.objects.order_by("rank"),
@@ -291,13 +275,7 @@ class PartnerForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None) and not (
-            "latitude" in self.errors or "longitude" in self.errors
-        ):
-            self.add_error(
-                "longitude" if cleaned.get("longitude") is None else "latitude",
-                "Give both latitude and longitude, or neither.",
-            )
+        check_coordinates_pair(self, cleaned)
         return cleaned
 
 

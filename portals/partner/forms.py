@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 
 from partners.models import Partner
-from portals.forms import PARTNER_ROLE_CHOICES
+from portals.forms import PARTNER_ROLE_CHOICES, check_coordinates_pair, coordinate_field
 
 
 def _text(max_length: int, *, label: str, autocomplete: str = "", **kwargs: Any) -> forms.CharField:
@@ -40,26 +39,10 @@ class CompanyForm(forms.Form):
     postal_code = _text(20, label="Postal code", autocomplete="postal-code")
     city = _text(100, label="City", autocomplete="address-level2")
     region = _text(100, label="Region", autocomplete="address-level1")
-    latitude = forms.DecimalField(
-        label="Latitude",
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=Decimal("-90"),
-        max_value=Decimal("90"),
-        help_text="Decimal degrees, e.g. 48.137154. Used to route nearby leads to you.",
-        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.000001"}),
+    latitude = coordinate_field(
+        "latitude", help_text="Decimal degrees, e.g. 48.137154. Used to route nearby leads to you."
     )
-    longitude = forms.DecimalField(
-        label="Longitude",
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=Decimal("-180"),
-        max_value=Decimal("180"),
-        help_text="Decimal degrees, e.g. 11.576124.",
-        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.000001"}),
-    )
+    longitude = coordinate_field("longitude")
     description = forms.CharField(
         label="About the company",
         required=False,
@@ -75,10 +58,7 @@ class CompanyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None) and not (
-            "latitude" in self.errors or "longitude" in self.errors
-        ):
-            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+        check_coordinates_pair(self, cleaned)
         return cleaned
 
 
