@@ -1,1 +1,1 @@
-"""catalog: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""
+"""The brand owner's catalogue: categories (and, with the showroom issue, products and partner assortments)."""

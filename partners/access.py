@@ -171,12 +171,14 @@ def scope(
     partner_field: str = "partner_id",
     assigned_field: str | None = None,
     shares: tuple[type[models.Model], type[models.Model]] | None = None,
+    unowned_to_channel: bool = False,
 ) -> QuerySet[M]:
     """The rows of `queryset` that `user` may see under DESIGN.md's rules.
 
     `partner_field` names the (denormalised) partner id column; `assigned_field`, where the record
     type has one, limits partner employees to their own and unassigned rows; `shares` are the
-    record type's guardian tables (user, group) for explicit grants."""
+    record type's guardian tables (user, group) for explicit grants; `unowned_to_channel` lets
+    channel managers see the rows no partner holds yet (the channel's queue, e.g. new leads)."""
     actor = actor_of(user)
     if actor.role is None:
         return queryset.none()
@@ -184,6 +186,8 @@ def scope(
         return queryset
     if actor.role == Role.CHANNEL_MANAGER:
         rule = Q(**{f"{partner_field}__in": managed_partner_ids(actor)})
+        if unowned_to_channel:
+            rule |= Q(**{f"{partner_field}__isnull": True})
     elif actor.role == Role.PARTNER_MANAGER:
         rule = Q(**{partner_field: actor.partner_id}) | Q(
             **{f"{partner_field}__in": sub_partner_ids(actor.partner_id or 0)}

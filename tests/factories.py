@@ -81,3 +81,37 @@ def partner_user(partner: Partner, role: Role = Role.PARTNER_EMPLOYEE, **kwargs)
     user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     Membership.objects.create(user=user, partner=partner)
     return user
+
+
+# --- Leads ----------------------------------------------------------------------------------------
+
+from catalog.models import Category  # noqa: E402
+from leads.models import DispatchRule, Lead  # noqa: E402
+
+
+class CategoryFactory(factory.django.DjangoModelFactory[Category]):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class LeadFactory(factory.django.DjangoModelFactory[Lead]):
+    class Meta:
+        model = Lead
+
+    company = factory.Sequence(lambda n: f"Prospect {n} AG")
+    contact_name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"buyer@prospect{n}.example")
+    country = "DE"
+    city = "Munich"
+    estimated_value = Decimal("10000")
+
+
+def rule(name="Rule", *, priority=10, partners=(), **fields) -> DispatchRule:
+    obj = DispatchRule.objects.create(name=name, priority=priority, **fields)
+    if partners:
+        obj.partners.set(partners)
+    return obj

@@ -1,0 +1,537 @@
+"""Every state change of leads, dispatch rules and deal registrations: one transaction each, the
+actor recorded in the lead's timeline, e-mails queued on commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import NotAllowed
+from core.models import User
+from core.services import email_send
+from customers.models import email_domain, normalise_company
+from customers.services import customer_match_or_create
+from leads import rules
+from leads.choices import LeadEventKind, LeadSource, LeadStatus, RegistrationStatus
+from leads.models import (
+    DealRegistration,
+    DispatchDecision,
+    Lead,
+    LeadDecline,
+    LeadEvent,
+    LeadSettings,
+)
+from leads.routing import Decision, RoutingContext
+from partners import access
+from partners.choices import PartnerStatus, Role
+from partners.models import Membership, Partner
+
+LEAD_FIELDS = (
+    "company", "contact_name", "email", "phone", "country", "region", "postal_code", "city", "latitude",
+    "longitude", "category", "products_of_interest", "estimated_value", "currency", "source", "campaign_code",
+    "external_id",
+)  # fmt: skip
+PROTECTION_DAYS = 90
+
+
+def _event(lead: Lead, *, actor: User | None, kind: str, before: str, message: str = "") -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead, partner_id_at_event=lead.partner_id, actor=actor, kind=kind, from_status=before,
+        to_status=lead.status, message=message[:500],
+    )  # fmt: skip
+
+
+def _partner_manager_emails(partner_id: int) -> list[str]:
+    return list(
+        Membership.objects.filter(
+            partner_id=partner_id, user__is_active=True, user__groups__name=Role.PARTNER_MANAGER
+        ).values_list("user__email", flat=True)
+    )
+
+
+def _channel_manager_emails(partner_id: int | None) -> list[str]:
+    owners = Partner.managers.through.objects.filter(partner_id=partner_id) if partner_id else None
+    if owners is not None and owners.exists():
+        return list(owners.values_list("user__email", flat=True))
+    return list(
+        User.objects.filter(is_active=True, groups__name=Role.CHANNEL_MANAGER).values_list("email", flat=True)
+    )
+
+
+# --- Capture ---------------------------------------------------------------------------------------
+
+
+def lead_validate(fields: dict[str, Any]) -> Lead:
+    """Build (not save) a lead from fields; raises ValidationError with field errors."""
+    data = {k: v for k, v in fields.items() if k in LEAD_FIELDS}
+    data["currency"] = (data.get("currency") or "EUR").upper()
+    lead = Lead(**data)
+    if lead.external_id and Lead.objects.filter(source=lead.source, external_id=lead.external_id).exists():
+        raise ValidationError(
+            {"external_id": f"A lead from {lead.source} with external id {lead.external_id} exists."}
+        )
+    try:
+        lead.full_clean(exclude=["partner", "assigned_to", "customer", "created_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    return lead
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: User | None,
+    fields: dict[str, Any],
+    route: bool | None = None,
+    context: RoutingContext | None = None,
+) -> Lead:
+    """Capture a lead (channel portal, API, import, showroom). New leads are routed at once unless
+    the channel setting turns automatic routing off (or `route=False`)."""
+    if actor is not None and not access.actor_of(actor).is_channel:
+        raise NotAllowed("Only channel staff create leads here.")
+    lead = lead_validate(fields)
+    lead.created_by = actor
+    lead.save()
+    _event(
+        lead,
+        actor=actor,
+        kind=LeadEventKind.CREATED,
+        before="",
+        message=f"Created ({lead.get_source_display()})",
+    )
+    if route is None:
+        route = LeadSettings.current().auto_route
+    if route:
+        lead = lead_route(lead=lead, actor=None, context=context)
+    return lead
+
+
+# --- Routing ---------------------------------------------------------------------------------------
+
+
+def _declined_ids(lead: Lead) -> set[int]:
+    return set(LeadDecline.objects.filter(lead=lead).values_list("partner_id", flat=True))
+
+
+def _apply_decision(
+    lead: Lead, decision: Decision, *, actor: User | None, kind: str, context: RoutingContext
+) -> Lead:
+    before = lead.status
+    now = timezone.now()
+    DispatchDecision.objects.create(
+        lead=lead, rule=decision.rule, rule_name=decision.rule.name if decision.rule else "",
+        strategy=decision.strategy, partner_id=decision.partner_id,
+        candidates=[c.as_dict() for c in decision.candidates], rules_tried=decision.rules_tried,
+        reason=decision.reason, decided_by=actor,
+    )  # fmt: skip
+    if decision.partner_id is None:
+        lead.set_status(LeadStatus.UNROUTABLE)
+        lead.partner = None
+        lead.assigned_to = None
+        lead.accept_by = None
+        lead.dispatch_reason = decision.reason
+        lead.save()
+        _event(lead, actor=actor, kind=LeadEventKind.UNROUTABLE, before=before, message=decision.reason)
+        to = _channel_manager_emails(None)
+        if to:
+            email_send(
+                to=to, subject=f"Lead could not be routed: {lead.company}",
+                body=f"The lead {lead.company} ({lead.country}) found no partner.\n\n{decision.reason}\n",
+            )  # fmt: skip
+        return lead
+    lead.set_status(LeadStatus.DISPATCHED)
+    lead.partner_id = decision.partner_id
+    lead.assigned_to = None
+    lead.dispatched_at = now
+    lead.accept_by = now + timedelta(hours=decision.accept_within_hours)
+    lead.dispatch_reason = decision.reason
+    lead.save()
+    context.assigned(decision.partner_id)
+    _event(lead, actor=actor, kind=kind, before=before, message=decision.reason)
+    to = _partner_manager_emails(decision.partner_id)
+    if to:
+        email_send(
+            to=to, subject=f"New lead: {lead.company}",
+            body=f"A new lead was dispatched to you: {lead.company} ({lead.city or lead.country}).\n"
+            f"Accept it by {timezone.localtime(lead.accept_by):%Y-%m-%d %H:%M}.\n\nWhy you: {decision.reason}\n",
+        )  # fmt: skip
+    return lead
+
+
+@transaction.atomic
+def lead_route(*, lead: Lead, actor: User | None, context: RoutingContext | None = None) -> Lead:
+    """Route a `new` or `unroutable` lead by the dispatch rules (see leads.routing)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status not in (LeadStatus.NEW, LeadStatus.UNROUTABLE):
+        raise ValidationError(
+            {
+                "status": f"Only new or unroutable leads are routed; this one is {lead.get_status_display().lower()}."
+            }
+        )
+    context = context or RoutingContext()
+    decision = context.decide(lead, declined=_declined_ids(lead))
+    return _apply_decision(lead, decision, actor=actor, kind=LeadEventKind.DISPATCHED, context=context)
+
+
+def lead_proposals(*, lead: Lead) -> Decision:
+    """The ranked candidates routing would consider now, with their reasons (nothing is written)."""
+    return RoutingContext().decide(lead, declined=_declined_ids(lead))
+
+
+@transaction.atomic
+def lead_dispatch_to(*, lead: Lead, actor: User, partner: Partner, reason: str = "") -> Lead:
+    """A channel manager gives a lead to a partner by hand (also a lead already dispatched)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_dispatch(actor, lead):
+        raise NotAllowed("Only channel staff dispatch leads.")
+    if not access.scope_partners(actor).filter(pk=partner.pk).exists():
+        raise ValidationError({"partner": "Choose one of your partners."})
+    if partner.status != PartnerStatus.ACTIVE:
+        raise ValidationError({"partner": f"{partner.name} is not active."})
+    if lead.status not in (LeadStatus.NEW, LeadStatus.UNROUTABLE, LeadStatus.DISPATCHED):
+        raise ValidationError(
+            {"status": f"A {lead.get_status_display().lower()} lead cannot be dispatched again."}
+        )
+    context = RoutingContext()
+    if lead.partner_id:
+        context.released(lead.partner_id)
+    from leads.routing import Candidate
+
+    why = f"Assigned by hand by {actor.display_name}" + (f": {reason}" if reason else ".")
+    decision = Decision(
+        partner_id=partner.pk, rule=None, strategy="by_hand",
+        candidates=[Candidate(partner_id=partner.pk, name=partner.name, chosen=True)], reason=why[:500],
+        accept_within_hours=48,
+    )  # fmt: skip
+    return _apply_decision(lead, decision, actor=actor, kind=LeadEventKind.ASSIGNED_BY_HAND, context=context)
+
+
+# --- The partner's side ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_accept(*, lead: Lead, actor: User) -> Lead:
+    """The partner takes the lead; it is linked to the partner's customer (matched or created)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_work(actor, lead):
+        raise NotAllowed("Only the partner holding the lead accepts it.")
+    before = lead.status
+    lead.set_status(LeadStatus.ACCEPTED)
+    lead.accepted_at = timezone.now()
+    lead.accept_by = None
+    if access.actor_of(actor).role == Role.PARTNER_EMPLOYEE and lead.assigned_to_id is None:
+        lead.assigned_to = actor
+    _link_customer(lead)
+    lead.save()
+    _event(lead, actor=actor, kind=LeadEventKind.ACCEPTED, before=before)
+    return lead
+
+
+def _link_customer(lead: Lead) -> None:
+    if lead.customer_id is None and lead.partner_id:
+        lead.customer = customer_match_or_create(
+            partner_id=lead.partner_id, company=lead.company, email=lead.email, country=lead.country,
+            city=lead.city, postal_code=lead.postal_code, contact_name=lead.contact_name, phone=lead.phone,
+        )  # fmt: skip
+
+
+@transaction.atomic
+def lead_decline(*, lead: Lead, actor: User, reason: str, context: RoutingContext | None = None) -> Lead:
+    """The partner declines with a reason; the lead is routed again at once, without them."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_work(actor, lead):
+        raise NotAllowed("Only the partner holding the lead declines it.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why you decline the lead."})
+    if lead.status != LeadStatus.DISPATCHED:
+        raise ValidationError(
+            {
+                "status": f"Only a dispatched lead can be declined; this one is {lead.get_status_display().lower()}."
+            }
+        )
+    return _release_and_reroute(lead, actor=actor, reason=reason.strip(), expired=False, context=context)
+
+
+def _release_and_reroute(
+    lead: Lead, *, actor: User | None, reason: str, expired: bool, context: RoutingContext | None
+) -> Lead:
+    partner_id = lead.partner_id
+    assert partner_id is not None
+    LeadDecline.objects.get_or_create(
+        lead=lead, partner_id=partner_id, defaults={"reason": reason, "expired": expired}
+    )
+    _event(
+        lead, actor=actor, kind=LeadEventKind.EXPIRED if expired else LeadEventKind.DECLINED,
+        before=lead.status, message=reason,
+    )  # fmt: skip
+    context = context or RoutingContext()
+    context.released(partner_id)
+    lead.status = LeadStatus.UNROUTABLE  # released; routing moves it on from here
+    lead.partner = None
+    lead.assigned_to = None
+    lead.accept_by = None
+    lead.save()
+    decision = context.decide(lead, declined=_declined_ids(lead))
+    return _apply_decision(lead, decision, actor=None, kind=LeadEventKind.DISPATCHED, context=context)
+
+
+@transaction.atomic
+def lead_assign_user(*, lead: Lead, actor: User, user: User | None) -> Lead:
+    """A partner manager gives the lead to a person of the partner (or takes it back: None)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_assign(actor, lead):
+        raise NotAllowed("Only the partner's manager assigns its leads.")
+    members = Membership.objects.filter(partner_id=lead.partner_id or 0, user__is_active=True)
+    if user is not None and not members.filter(user=user).exists():
+        raise ValidationError({"user": f"{user.email} is not an active member of this partner."})
+    if lead.status not in (LeadStatus.DISPATCHED, LeadStatus.ACCEPTED, LeadStatus.QUALIFIED):
+        raise ValidationError(
+            {"status": f"A {lead.get_status_display().lower()} lead is not assigned any more."}
+        )
+    lead.assigned_to = user
+    lead.save(update_fields=["assigned_to", "updated_at"])
+    _event(lead, actor=actor, kind=LeadEventKind.ASSIGNED, before=lead.status,
+           message=f"Assigned to {user.email}" if user else "Unassigned")  # fmt: skip
+    if user is not None and user.pk != actor.pk:
+        email_send(to=[user.email], subject=f"Lead assigned to you: {lead.company}",
+                   body=f"{actor.display_name} assigned you the lead {lead.company}.\n")  # fmt: skip
+    return lead
+
+
+@transaction.atomic
+def lead_qualify(
+    *,
+    lead: Lead,
+    actor: User,
+    budget: str = "",
+    authority: str = "",
+    need: str = "",
+    timeline: str = "",
+    notes: str = "",
+) -> Lead:
+    """Record the qualification (budget, authority, need, timeline)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_work(actor, lead):
+        raise NotAllowed("Only the partner holding the lead qualifies it.")
+    if not any(v.strip() for v in (budget, authority, need, timeline)):
+        raise ValidationError({"need": "Fill in at least one of budget, authority, need or timeline."})
+    before = lead.status
+    lead.set_status(LeadStatus.QUALIFIED)
+    lead.budget, lead.authority, lead.need, lead.timeline = (
+        budget.strip(),
+        authority.strip(),
+        need.strip(),
+        timeline.strip(),
+    )
+    lead.qualification_notes = notes.strip()
+    _link_customer(lead)
+    lead.save()
+    _event(lead, actor=actor, kind=LeadEventKind.QUALIFIED, before=before)
+    return lead
+
+
+@transaction.atomic
+def lead_mark_won(*, lead: Lead, actor: User, value: Decimal) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not rules.can_work(actor, lead):
+        raise NotAllowed("Only the partner holding the lead closes it.")
+    if value is None or value < 0:
+        raise ValidationError({"value": "Give the won value (zero or more)."})
+    before = lead.status
+    lead.set_status(LeadStatus.WON)
+    lead.won_value = value
+    lead.closed_at = timezone.now()
+    _link_customer(lead)
+    lead.save()
+    _event(lead, actor=actor, kind=LeadEventKind.WON, before=before, message=f"Won: {value} {lead.currency}")
+    return lead
+
+
+@transaction.atomic
+def lead_mark_lost(*, lead: Lead, actor: User, reason: str) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not (rules.can_work(actor, lead) or rules.can_dispatch(actor, lead)):
+        raise NotAllowed("Only the partner holding the lead, or channel staff, close it.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the lead is lost."})
+    before = lead.status
+    lead.set_status(LeadStatus.LOST)
+    lead.lost_reason = reason.strip()[:500]
+    lead.closed_at = timezone.now()
+    lead.accept_by = None
+    lead.save()
+    _event(lead, actor=actor, kind=LeadEventKind.LOST, before=before, message=lead.lost_reason)
+    return lead
+
+
+# --- Background work ------------------------------------------------------------------------------
+
+
+def leads_route_batch(*, limit: int = 500, now: datetime | None = None) -> int:
+    """Route up to `limit` new leads. Safe in several workers at once: each batch locks its rows with
+    SKIP LOCKED, so no lead is routed twice and none is lost. Returns how many were routed."""
+    context = RoutingContext(now=now)
+    done = 0
+    with transaction.atomic():
+        batch = list(
+            Lead.objects.select_for_update(skip_locked=True)
+            .filter(status=LeadStatus.NEW)
+            .order_by("id")[:limit]
+        )
+        for lead in batch:
+            decision = context.decide(lead, declined=set())
+            _apply_decision(lead, decision, actor=None, kind=LeadEventKind.DISPATCHED, context=context)
+            done += 1
+    return done
+
+
+def leads_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Leads not accepted in time go to another partner; the late partner counts as declined."""
+    now = now or timezone.now()
+    context = RoutingContext(now=now)
+    done = 0
+    with transaction.atomic():
+        overdue = list(
+            Lead.objects.select_for_update(skip_locked=True)
+            .filter(status=LeadStatus.DISPATCHED, accept_by__lt=now)
+            .order_by("accept_by")[:limit]
+        )
+        for lead in overdue:
+            late = lead.partner_id
+            lead = _release_and_reroute(
+                lead, actor=None, reason="The acceptance window passed.", expired=True, context=context
+            )
+            to = _partner_manager_emails(late) if late else []
+            if to:
+                email_send(to=to, subject=f"Lead re-dispatched: {lead.company}",
+                           body=f"The lead {lead.company} was not accepted in time and went to another partner.\n")  # fmt: skip
+            done += 1
+    return done
+
+
+# --- Deal registration ----------------------------------------------------------------------------
+
+
+def registration_conflicts(*, partner_id: int, company: str, domain: str) -> list[dict[str, Any]]:
+    """Active leads and registrations of OTHER partners for the same customer (name or domain)."""
+    name = normalise_company(company)
+    conflicts: list[dict[str, Any]] = []
+    lead_match = Q()
+    if name:
+        lead_match |= Q(company__iexact=company.strip())
+    if domain:
+        lead_match |= Q(email__iendswith="@" + domain)
+    if lead_match:
+        for lead in (
+            Lead.objects.filter(lead_match)
+            .exclude(partner_id=partner_id)
+            .exclude(status__in=[LeadStatus.WON, LeadStatus.LOST])
+            .select_related("partner")[:20]
+        ):
+            if normalise_company(lead.company) == name or (domain and email_domain(lead.email) == domain):
+                conflicts.append({"kind": "lead", "id": lead.pk, "company": lead.company,
+                                  "partner": lead.partner.name if lead.partner else None, "status": lead.status})  # fmt: skip
+    reg_match = Q(normalised_company=name) if name else Q(pk__in=[])
+    if domain:
+        reg_match |= Q(customer_domain=domain)
+    for reg in (
+        DealRegistration.objects.filter(reg_match)
+        .exclude(partner_id=partner_id)
+        .exclude(status=RegistrationStatus.REJECTED)
+        .select_related("partner")[:20]
+    ):
+        conflicts.append({"kind": "registration", "id": reg.pk, "company": reg.customer_company,
+                          "partner": reg.partner.name, "status": reg.status})  # fmt: skip
+    return conflicts
+
+
+@transaction.atomic
+def registration_submit(
+    *, actor: User, partner: Partner, customer_company: str, customer_domain: str, country: str,
+    value: Decimal, expected_close: date, category: Any = None, currency: str = "EUR", notes: str = "",
+) -> DealRegistration:  # fmt: skip
+    """A partner registers an opportunity it found. Conflicts with other partners are recorded; the
+    partner is only told that the customer is already registered."""
+    if not access.can_edit_own_company(actor, partner) and not (
+        access.actor_of(actor).partner_id == partner.pk
+    ):
+        raise NotAllowed("Register deals for your own partner.")
+    domain = (
+        email_domain(customer_domain if "@" in customer_domain else "x@" + customer_domain)
+        if customer_domain
+        else ""
+    )
+    registration = DealRegistration(
+        partner=partner, registered_by=actor, customer_company=customer_company.strip(),
+        normalised_company=normalise_company(customer_company), customer_domain=domain, country=country,
+        category=category, value=value, currency=(currency or "EUR").upper(), expected_close=expected_close,
+        notes=notes.strip(),
+    )  # fmt: skip
+    try:
+        registration.full_clean(exclude=["registered_by", "lead", "decided_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    if expected_close < timezone.localdate():
+        raise ValidationError({"expected_close": "The expected close date is in the past."})
+    registration.conflicts = registration_conflicts(
+        partner_id=partner.pk, company=customer_company, domain=domain
+    )
+    registration.save()
+    return registration
+
+
+@transaction.atomic
+def registration_approve(
+    *, registration: DealRegistration, actor: User, protect_days: int = PROTECTION_DAYS
+) -> DealRegistration:
+    """Approve: the registration becomes a lead of that partner, protected until a date."""
+    if not rules.can_decide_registration(actor, registration):
+        raise NotAllowed("Only the partner's channel manager or a channel admin decides.")
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != RegistrationStatus.PENDING:
+        raise ValidationError(
+            {"status": f"This registration is already {registration.get_status_display().lower()}."}
+        )
+    now = timezone.now()
+    lead = Lead.objects.create(
+        company=registration.customer_company, country=registration.country, category=registration.category,
+        estimated_value=registration.value, currency=registration.currency, source=LeadSource.DEAL_REGISTRATION,
+        external_id=f"registration-{registration.pk}", partner=registration.partner, status=LeadStatus.ACCEPTED,
+        dispatched_at=now, accepted_at=now, created_by=actor,
+        dispatch_reason=f"Deal registration of {registration.partner.name}, approved by {actor.display_name}.",
+    )  # fmt: skip
+    _event(
+        lead, actor=actor, kind=LeadEventKind.CREATED, before="", message="From an approved deal registration"
+    )
+    registration.status = RegistrationStatus.APPROVED
+    registration.lead = lead
+    registration.protected_until = timezone.localdate() + timedelta(days=protect_days)
+    registration.decided_by = actor
+    registration.decided_at = now
+    registration.save()
+    return registration
+
+
+@transaction.atomic
+def registration_reject(*, registration: DealRegistration, actor: User, reason: str) -> DealRegistration:
+    if not rules.can_decide_registration(actor, registration):
+        raise NotAllowed("Only the partner's channel manager or a channel admin decides.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the registration is rejected; the partner reads it."})
+    registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != RegistrationStatus.PENDING:
+        raise ValidationError(
+            {"status": f"This registration is already {registration.get_status_display().lower()}."}
+        )
+    registration.status = RegistrationStatus.REJECTED
+    registration.reject_reason = reason.strip()
+    registration.decided_by = actor
+    registration.decided_at = timezone.now()
+    registration.save()
+    return registration
