@@ -22,6 +22,7 @@ from leads.choices import LeadEventKind, LeadSource, LeadStatus, RegistrationSta
 from leads.models import (
     DealRegistration,
     DispatchDecision,
+    DispatchRule,
     Lead,
     LeadDecline,
     LeadEvent,
@@ -535,3 +536,81 @@ def registration_reject(*, registration: DealRegistration, actor: User, reason: 
     registration.decided_at = timezone.now()
     registration.save()
     return registration
+
+
+# --- Dispatch rules (channel admins) ---------------------------------------------------------------
+
+RULE_FIELDS = (
+    "name", "priority", "active", "countries", "regions", "postal_prefixes", "min_value", "max_value",
+    "sources", "min_tier", "partner_types", "certification", "strategy", "accept_within_hours",
+)  # fmt: skip
+
+
+def _clean_rule(rule: DispatchRule) -> None:
+    from core.countries import COUNTRIES
+    from partners.choices import PartnerType
+
+    errors: dict[str, str] = {}
+    rule.countries = [str(c).strip().upper() for c in rule.countries or [] if str(c).strip()]
+    unknown = [c for c in rule.countries if c not in COUNTRIES]
+    if unknown:
+        errors["countries"] = f"Unknown country codes: {', '.join(unknown)} (use ISO codes such as DE, FR)."
+    bad_sources = [s for s in rule.sources or [] if s not in LeadSource.values]
+    if bad_sources:
+        errors["sources"] = f"Unknown sources: {', '.join(map(str, bad_sources))}."
+    bad_types = [t for t in rule.partner_types or [] if t not in PartnerType.values]
+    if bad_types:
+        errors["partner_types"] = f"Unknown partner types: {', '.join(map(str, bad_types))}."
+    rule.postal_prefixes = [str(p).strip() for p in rule.postal_prefixes or [] if str(p).strip()]
+    rule.regions = [str(r).strip() for r in rule.regions or [] if str(r).strip()]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+
+
+@transaction.atomic
+def dispatch_rule_save(
+    *,
+    actor: User,
+    fields: dict[str, Any],
+    rule: DispatchRule | None = None,
+    partners: list[Partner] | None = None,
+    categories: list[Any] | None = None,
+) -> DispatchRule:
+    """Create or change a dispatch rule (channel admins). `partners` (explicit candidates) and
+    `categories` replace the current ones when given."""
+    if not access.actor_of(actor).is_admin:
+        raise NotAllowed("Only channel admins edit dispatch rules.")
+    rule = rule if rule is not None else DispatchRule()
+    for name, value in fields.items():
+        if name not in RULE_FIELDS:
+            raise ValidationError({name: "This field cannot be set on a rule."})
+        setattr(rule, name, value)
+    _clean_rule(rule)
+    rule.save()
+    if partners is not None:
+        rule.partners.set(partners)
+    if categories is not None:
+        rule.categories.set(categories)
+    return rule
+
+
+@transaction.atomic
+def dispatch_rule_delete(*, actor: User, rule: DispatchRule) -> None:
+    """Delete a rule; decisions already taken keep its name."""
+    if not access.actor_of(actor).is_admin:
+        raise NotAllowed("Only channel admins edit dispatch rules.")
+    rule.delete()
+
+
+@transaction.atomic
+def lead_settings_update(*, actor: User, auto_route: bool) -> LeadSettings:
+    if not access.actor_of(actor).is_admin:
+        raise NotAllowed("Only channel admins change the lead settings.")
+    current = LeadSettings.current()
+    current.auto_route = auto_route
+    current.save(update_fields=["auto_route"])
+    return current

@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 
 from pcm.api import api
 from pcm.views import healthz
-from portals import profile, public
+from portals import jobs, profile, public
 
 admin.site.site_header = "OpenPCM administration"
 admin.site.site_title = "OpenPCM admin"
@@ -23,6 +23,9 @@ urlpatterns = [
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/new/", profile.token_create, name="profile_token_create"),
     path("profile/tokens/<int:pk>/revoke/", profile.token_revoke, name="profile_token_revoke"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/errors.csv", jobs.job_error_report, name="job_error_report"),
     path("channel/", include("portals.channel.urls")),
     path("partner/", include("portals.partner.urls")),
     path("accounts/", include("allauth.urls")),

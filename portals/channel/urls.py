@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portals.channel import applications, dashboard, partners
+from portals.channel import applications, customers, dashboard, leads, partners, registrations, rules
 
 app_name = "channel"
 
@@ -20,4 +20,23 @@ urlpatterns = [
     path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
     path("applications/<int:pk>/approve/", applications.application_approve, name="application_approve"),
     path("applications/<int:pk>/reject/", applications.application_reject, name="application_reject"),
+    # Leads (issue 3)
+    path("leads/", leads.lead_list, name="lead_list"),
+    path("leads/new/", leads.lead_create, name="lead_create"),
+    path("leads/import/", leads.lead_import, name="lead_import"),
+    path("leads/<int:pk>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/route/", leads.lead_route, name="lead_route"),
+    path("leads/<int:pk>/dispatch/", leads.lead_dispatch, name="lead_dispatch"),
+    path("leads/<int:pk>/lost/", leads.lead_lost, name="lead_lost"),
+    path("settings/leads/", leads.lead_settings, name="lead_settings"),
+    path("rules/", rules.rule_list, name="rule_list"),
+    path("rules/new/", rules.rule_create, name="rule_create"),
+    path("rules/<int:pk>/", rules.rule_edit, name="rule_edit"),
+    path("rules/<int:pk>/delete/", rules.rule_delete, name="rule_delete"),
+    path("registrations/", registrations.registration_list, name="registration_list"),
+    path("registrations/<int:pk>/", registrations.registration_detail, name="registration_detail"),
+    path("registrations/<int:pk>/approve/", registrations.registration_approve, name="registration_approve"),
+    path("registrations/<int:pk>/reject/", registrations.registration_reject, name="registration_reject"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portals.partner import company, home, subpartners, team
+from portals.partner import company, customers, home, leads, registrations, subpartners, team
 
 app_name = "partner"
 
@@ -18,4 +18,18 @@ urlpatterns = [
     path("team/<int:pk>/resend/", team.member_resend, name="member_resend"),
     path("sub-partners/", subpartners.subpartner_list, name="subpartner_list"),
     path("sub-partners/<int:pk>/", subpartners.subpartner_detail, name="subpartner_detail"),
+    # Leads (issue 3)
+    path("leads/", leads.lead_inbox, name="lead_inbox"),
+    path("leads/<int:pk>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/accept/", leads.lead_accept, name="lead_accept"),
+    path("leads/<int:pk>/decline/", leads.lead_decline, name="lead_decline"),
+    path("leads/<int:pk>/assign/", leads.lead_assign, name="lead_assign"),
+    path("leads/<int:pk>/qualify/", leads.lead_qualify, name="lead_qualify"),
+    path("leads/<int:pk>/won/", leads.lead_won, name="lead_won"),
+    path("leads/<int:pk>/lost/", leads.lead_lost, name="lead_lost"),
+    path("registrations/", registrations.registration_list, name="registration_list"),
+    path("registrations/new/", registrations.registration_create, name="registration_create"),
+    path("registrations/<int:pk>/", registrations.registration_detail, name="registration_detail"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
 ]

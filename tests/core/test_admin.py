@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-OUR_APPS = {"core", "partners"}
+OUR_APPS = {"core", "partners", "catalog", "customers", "leads"}
 
 
 def test_every_model_of_ours_is_in_the_admin():

@@ -181,3 +181,25 @@ def test_hand_dispatch_only_to_a_partner_of_ones_own(world):
     with pytest.raises(ValidationError, match="one of your partners"):
         services.lead_dispatch_to(lead=lead, actor=world.cm_a, partner=world.c)
     assert services.lead_dispatch_to(lead=lead, actor=world.cm_a, partner=world.a).partner == world.a
+
+
+def test_dispatch_rules_are_edited_by_channel_admins_with_clear_errors(world):
+    from leads.models import DispatchRule
+
+    with pytest.raises(NotAllowed):
+        services.dispatch_rule_save(actor=world.cm_a, fields={"name": "X"})
+    with pytest.raises(ValidationError) as exc:
+        services.dispatch_rule_save(
+            actor=world.admin,
+            fields={"name": "Bad", "countries": ["de", "XX"], "sources": ["fax"], "strategy": "random"},
+        )
+    assert {"countries", "sources"} <= set(exc.value.message_dict)
+    assert not DispatchRule.objects.exists()
+    saved = services.dispatch_rule_save(
+        actor=world.admin,
+        fields={"name": "DACH", "countries": ["de", "AT"], "strategy": "weighted"},
+        partners=[world.a],
+    )
+    assert saved.countries == ["DE", "AT"] and list(saved.partners.all()) == [world.a]
+    services.dispatch_rule_delete(actor=world.admin, rule=saved)
+    assert not DispatchRule.objects.exists()
