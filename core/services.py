@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, transaction
@@ -34,10 +37,25 @@ def activity_record(
     )
 
 
+_emails_suppressed: ContextVar[bool] = ContextVar("emails_suppressed", default=False)
+
+
+@contextmanager
+def emails_suppressed() -> Iterator[None]:
+    """No notification e-mails inside this block (loading demo data must not mail anyone)."""
+    token = _emails_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _emails_suppressed.reset(token)
+
+
 def email_send(*, to: list[str], subject: str, body: str) -> None:
     """Queue an e-mail once the surrounding transaction commits (in-process without a broker)."""
     from core.tasks import send_email_task
 
+    if _emails_suppressed.get():
+        return
     transaction.on_commit(lambda: send_email_task.delay(to=to, subject=subject, body=body))
 
 

@@ -95,3 +95,36 @@ def test_production_settings_refuse_to_seed(settings):
     with pytest.raises(CommandError, match="Refusing to load demo data"):
         call_command("seed_demo")
     assert not Partner.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_adds_rules_leads_in_every_status_and_a_conflicting_registration(settings, mailoutbox):
+    from leads.choices import LeadStatus
+    from leads.models import DealRegistration, DispatchDecision, DispatchRule, Lead
+
+    settings.DEMO_DATA_ALLOWED = True
+    call_command("seed_demo")
+    names = list(DispatchRule.objects.order_by("priority").values_list("name", "strategy"))
+    assert names == [
+        ("DACH to Alpine and Brook", "weighted"),
+        ("France and Benelux", "least_loaded"),
+        ("Rest of Europe: nearest partner", "nearest"),
+    ]
+    assert set(DispatchRule.objects.get(priority=10).partners.values_list("slug", flat=True)) == {
+        "alpine",
+        "brook",
+    }
+    statuses = set(Lead.objects.values_list("status", flat=True))
+    assert statuses == set(LeadStatus.values)
+    assert Lead.objects.count() >= 200
+    # Every routed lead explains itself.
+    routed = Lead.objects.exclude(status=LeadStatus.NEW)
+    assert not routed.filter(dispatch_reason="").exists()
+    assert DispatchDecision.objects.count() >= routed.count()
+    registration = DealRegistration.objects.get(status="pending")
+    assert registration.partner.slug == "cobalt"
+    assert registration.conflicts and registration.conflicts[0]["partner"] == "Alpine Distribution GmbH"
+    assert mailoutbox == []  # loading demo data mails nobody
+    leads = Lead.objects.count()
+    call_command("seed_demo")
+    assert Lead.objects.count() == leads

@@ -13,7 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.demo import run_seeders
 from core.models import User
+from core.services import emails_suppressed
 from core.services import activity_record
 from partners.choices import ApplicationStatus, PartnerStatus, PartnerType, Role
 from partners.models import Certification, Membership, Partner, PartnerApplication, Tier
@@ -203,8 +205,11 @@ class Command(BaseCommand):
         password = options.get("password")
         explicit = bool(password)
         password = password or settings.DEMO_PASSWORD
-        with transaction.atomic():
-            created = self.seed(password=password, reset_passwords=explicit)
+        with emails_suppressed():
+            with transaction.atomic():
+                created = self.seed(password=password, reset_passwords=explicit)
+            # Then the data of the apps above partners (leads, ...), registered in their AppConfig.ready.
+            created += run_seeders()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} records created)."))
         self.stdout.write("Demo logins (http://127.0.0.1:8000/accounts/login/):")
         for email, _, role in STAFF:
