@@ -130,7 +130,7 @@ def _seed() -> int:
     for i in range(LEADS):
         country, city, postal, region, lat, lon = PLACES[i % len(PLACES)]
         company = f"{rng.choice(COMPANY_WORDS)} {city} {SUFFIXES.get(country, 'Ltd')}"
-        fields = {
+        fields: dict[str, Any] = {
             "company": company if i % 7 else f"{company} {i}",
             "contact_name": rng.choice(["Anna", "Ben", "Clara", "David", "Eva", "Felix"]) + " " + rng.choice(
                 ["Huber", "Martin", "Rossi", "Jansen", "Nowak", "Berger"]

@@ -15,8 +15,7 @@ from django.utils.text import slugify
 
 from core.demo import run_seeders
 from core.models import User
-from core.services import emails_suppressed
-from core.services import activity_record
+from core.services import activity_record, emails_suppressed
 from partners.choices import ApplicationStatus, PartnerStatus, PartnerType, Role
 from partners.models import Certification, Membership, Partner, PartnerApplication, Tier
 
