@@ -117,10 +117,10 @@ def _seed() -> int:
          [cobalt, *[p for p in french_benelux if p != cobalt]]),
         ("Rest of Europe: nearest partner", 90, {"countries": EUROPE, "strategy": Strategy.NEAREST}, []),
     ]  # fmt: skip
-    for name, priority, fields, partners in rules:
+    for name, priority, conditions, partners in rules:
         if not DispatchRule.objects.filter(name=name).exists():
             services.dispatch_rule_save(
-                actor=admin, fields={"name": name, "priority": priority, "accept_within_hours": 48, **fields},
+                actor=admin, fields={"name": name, "priority": priority, "accept_within_hours": 48, **conditions},
                 partners=partners,
             )  # fmt: skip
             created += 1
