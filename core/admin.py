@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from core.models import ActivityEvent, ApiToken, User
+from core.models import ActivityEvent, ApiToken, Job, User
 
 
 @admin.register(User)
@@ -39,3 +39,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ("revoked_at",)
     search_fields = ("name", "user__email", "prefix")
     readonly_fields = ("key_hash", "prefix", "created_at", "last_used_at")
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs (imports, exports) with their progress; read-only, they are made by the app."""
+
+    list_display = ("created_at", "kind", "title", "owner", "status", "done", "total", "error_count")
+    list_filter = ("kind", "status")
+    search_fields = ("title", "owner__email")
+    list_select_related = ("owner",)
+    readonly_fields = [f.name for f in Job._meta.fields]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

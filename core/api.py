@@ -19,7 +19,8 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -29,7 +30,8 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator
 
 from core.errors import InvalidTransition, NotAllowed
-from core.models import ApiToken, User
+from core.jobs import job_error_report, visible_jobs
+from core.models import ApiToken, Job, User
 from core.paging import InvalidCursor, Page, keyset_page
 from core.ratelimit import client_ip, limit_exceeded
 from core.services import api_token_authenticate, api_token_create, api_token_revoke
@@ -382,3 +384,78 @@ def token_revoke(request: HttpRequest, id: int) -> Any:
     if token is None:
         raise Http404
     return api_token_revoke(token=token, actor=user)
+
+
+# --- Jobs: background work the caller started ---------------------------------------------------
+
+
+class JobOut(Schema):
+    """A background job (a CSV import) and how far it got."""
+
+    id: int
+    kind: str = Field(description="What the job does, e.g. lead_import.")
+    title: str
+    status: str = Field(description="queued, running, done or failed.")
+    progress: int = Field(description="Percent of the rows worked through, 0 to 100.")
+    done: int = Field(description="Rows worked through so far.")
+    total: int = Field(description="Rows to work through.")
+    ok_count: int = Field(description="Rows taken (e.g. leads imported).")
+    skipped_count: int = Field(description="Rows left out on purpose (e.g. already imported).")
+    error_count: int = Field(description="Rows refused, each listed in the error report.")
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error_report: str | None = Field(
+        description="URL of the CSV report of the rows not taken (line, reason); null when there are none."
+    )
+
+
+def job_out(request: HttpRequest, job: Job) -> dict[str, Any]:
+    """A job as the API shows it (for the routes that answer a job, such as POST /leads/import)."""
+    report = None
+    if job.errors:
+        report = request.build_absolute_uri(reverse("api:job_error_report", kwargs={"id": job.pk}))
+    return {
+        "id": job.pk, "kind": job.kind, "title": job.title, "status": job.status, "progress": job.progress,
+        "done": job.done, "total": job.total, "ok_count": job.ok_count, "skipped_count": job.skipped_count,
+        "error_count": job.error_count, "message": job.message, "created_at": job.created_at,
+        "started_at": job.started_at, "finished_at": job.finished_at, "error_report": report,
+    }  # fmt: skip
+
+
+def jobs_router(*, sees_all_jobs: Callable[[User], bool]) -> Router:
+    """The /jobs routes. `sees_all_jobs(user)` is the access policy's answer to "may this user watch
+    every job" (channel admins); pcm.api passes it, since core cannot import partners.access."""
+    router = Router(tags=["jobs"])
+
+    def fetch(request: HttpRequest, id: int) -> Job:
+        user = current_user(request)
+        if not 1 <= id <= MAX_ID:
+            raise Http404
+        job = visible_jobs(user, sees_all=sees_all_jobs(user)).filter(pk=id).first()
+        if job is None:
+            raise Http404
+        return job
+
+    @router.get("/{id}", response={200: JobOut, **READ_ERRORS}, summary="One job and its progress")
+    def job_detail(request: HttpRequest, id: int) -> Any:
+        """A job you started (channel admins: any job): status, progress, counts and the link to
+        its error report. Poll it until `status` is done or failed. Other ids answer 404."""
+        return job_out(request, fetch(request, id))
+
+    @router.get(
+        "/{id}/errors",
+        response={200: None, **READ_ERRORS},
+        summary="A job's error report (CSV)",
+        url_name="job_error_report",
+        openapi_extra={"responses": {200: {"description": "CSV: line,reason", "content": {"text/csv": {}}}}},
+    )
+    def job_error_report_csv(request: HttpRequest, id: int) -> HttpResponse:
+        """The rows the job did not take, as CSV with the columns `line` and `reason`."""
+        job = fetch(request, id)
+        response = StreamingHttpResponse(job_error_report(job=job), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
+        return response  # type: ignore[return-value]
+
+    return router

@@ -113,3 +113,71 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+# The moves a job makes; core.jobs refuses any other.
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.DONE, JobStatus.FAILED}),
+    JobStatus.RUNNING: frozenset({JobStatus.RUNNING, JobStatus.DONE, JobStatus.FAILED}),
+    JobStatus.DONE: frozenset(),
+    JobStatus.FAILED: frozenset(),
+}
+
+
+class Job(models.Model):
+    """Background work a person started (a CSV import, an export): its progress while it runs, its
+    counts, and the rows it could not take, each with its line and the reason (capped, see core.jobs).
+
+    `partner_id` is the partner the job works for (denormalised like ActivityEvent's, no foreign key
+    because core sits below partners); null for the brand owner's own work. `input_file` names the
+    uploaded file in the default storage while the job needs it (never served publicly)."""
+
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="jobs")
+    partner_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    input_file = models.CharField(max_length=255, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Rows (or items) to work through.")
+    done = models.PositiveIntegerField(default=0, help_text="Rows worked through so far.")
+    ok_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{line, reason}], capped.")
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="job_owner_recent"),
+            models.Index(fields=["partner_id", "-created_at", "-id"], name="job_partner_recent"),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.kind} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def progress(self) -> int:
+        """Percent of the rows worked through, 0 to 100 (100 once done)."""
+        if self.status == JobStatus.DONE:
+            return 100
+        if self.total <= 0:
+            return 0
+        return min(100, self.done * 100 // self.total)

@@ -26,7 +26,10 @@ LEAD_TRANSITIONS: dict[str, frozenset[str]] = {
     LeadStatus.ACCEPTED: frozenset(
         {LeadStatus.QUALIFIED, LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISPATCHED}
     ),
-    LeadStatus.QUALIFIED: frozenset({LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISPATCHED}),
+    # qualified → qualified: the partner corrects the qualification.
+    LeadStatus.QUALIFIED: frozenset(
+        {LeadStatus.QUALIFIED, LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISPATCHED}
+    ),
     LeadStatus.WON: frozenset(),
     LeadStatus.LOST: frozenset(),
 }

@@ -27,6 +27,8 @@ class Lead(models.Model):
     """A sales prospect: dispatched to a partner, accepted or declined, qualified, won or lost."""
 
     company = models.CharField(max_length=200)
+    # Set by leads.services from `company` (customers.models.normalise_company): conflict checks.
+    normalised_company = models.CharField(max_length=200, blank=True, editable=False)
     contact_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -60,7 +62,12 @@ class Lead(models.Model):
     campaign_code = models.CharField(max_length=60, blank=True)
     external_id = models.CharField(max_length=100, blank=True)
     partner = models.ForeignKey(
-        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        "partners.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,  # lead_partner_recent starts with partner_id and serves the same lookups
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -105,6 +112,7 @@ class Lead(models.Model):
                 fields=["accept_by"], condition=Q(status="dispatched"), name="lead_dispatched_deadline"
             ),
             models.Index(fields=["id"], condition=Q(status="new"), name="lead_new_queue"),
+            models.Index(fields=["normalised_company"], name="lead_normalised_company"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
@@ -137,7 +145,9 @@ class Lead(models.Model):
 class LeadEvent(models.Model):
     """One line of a lead's timeline: who did what, when and why."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # see leadevent_lead
     partner_id_at_event = models.BigIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -201,7 +211,11 @@ class DispatchRule(models.Model):
         "partners.Certification", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.WEIGHTED)
-    accept_within_hours = models.PositiveIntegerField(default=48, validators=[MinValueValidator(1)])
+    accept_within_hours = models.PositiveIntegerField(
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(8760)],
+        help_text="1 to 8760 (a year).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -213,8 +227,12 @@ class DispatchRule(models.Model):
                 | Q(max_value__isnull=True)
                 | Q(min_value__lte=models.F("max_value")),
                 name="rule_value_range",
+                violation_error_message="The lowest value must not be above the highest value.",
             ),
-            models.CheckConstraint(condition=Q(accept_within_hours__gte=1), name="rule_window_positive"),
+            models.CheckConstraint(
+                condition=Q(accept_within_hours__gte=1) & Q(accept_within_hours__lte=8760),
+                name="rule_window_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,6 +321,11 @@ class LeadSettings(models.Model):
 
     auto_route = models.BooleanField(default=True, help_text="Route new leads automatically.")
     reminder_hours_before_deadline = models.PositiveIntegerField(default=4)
+    accept_within_hours_by_hand = models.PositiveIntegerField(
+        "acceptance window for leads dispatched by hand (hours)",
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(8760)],
+    )
 
     class Meta:
         verbose_name_plural = "lead settings"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.errors import NotAllowed
 from core.models import User
 from core.services import email_send
-from customers.models import email_domain, normalise_company
+from customers.models import Customer, email_domain, normalise_company
 from customers.services import customer_match_or_create
 from leads import rules
 from leads.choices import LeadEventKind, LeadSource, LeadStatus, RegistrationStatus
@@ -28,7 +28,7 @@ from leads.models import (
     LeadEvent,
     LeadSettings,
 )
-from leads.routing import Decision, RoutingContext
+from leads.routing import Candidate, Decision, RoutingContext
 from partners import access
 from partners.choices import PartnerStatus, Role
 from partners.models import Membership, Partner
@@ -48,7 +48,7 @@ def _event(lead: Lead, *, actor: User | None, kind: str, before: str, message: s
     )  # fmt: skip
 
 
-def _partner_manager_emails(partner_id: int) -> list[str]:
+def partner_manager_emails(partner_id: int) -> list[str]:
     return list(
         Membership.objects.filter(
             partner_id=partner_id, user__is_active=True, user__groups__name=Role.PARTNER_MANAGER
@@ -73,6 +73,7 @@ def lead_validate(fields: dict[str, Any]) -> Lead:
     data = {k: v for k, v in fields.items() if k in LEAD_FIELDS}
     data["currency"] = (data.get("currency") or "EUR").upper()
     lead = Lead(**data)
+    lead.normalised_company = normalise_company(lead.company)[:200]
     if lead.external_id and Lead.objects.filter(source=lead.source, external_id=lead.external_id).exists():
         raise ValidationError(
             {"external_id": f"A lead from {lead.source} with external id {lead.external_id} exists."}
@@ -121,7 +122,7 @@ def _declined_ids(lead: Lead) -> set[int]:
 
 
 def _apply_decision(
-    lead: Lead, decision: Decision, *, actor: User | None, kind: str, context: RoutingContext
+    lead: Lead, decision: Decision, *, actor: User | None, kind: str, context: RoutingContext | None
 ) -> Lead:
     before = lead.status
     now = timezone.now()
@@ -153,9 +154,10 @@ def _apply_decision(
     lead.accept_by = now + timedelta(hours=decision.accept_within_hours)
     lead.dispatch_reason = decision.reason
     lead.save()
-    context.assigned(decision.partner_id)
+    if context is not None:
+        context.assigned(decision.partner_id)
     _event(lead, actor=actor, kind=kind, before=before, message=decision.reason)
-    to = _partner_manager_emails(decision.partner_id)
+    to = partner_manager_emails(decision.partner_id)
     if to:
         email_send(
             to=to, subject=f"New lead: {lead.company}",
@@ -169,6 +171,8 @@ def _apply_decision(
 def lead_route(*, lead: Lead, actor: User | None, context: RoutingContext | None = None) -> Lead:
     """Route a `new` or `unroutable` lead by the dispatch rules (see leads.routing)."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if actor is not None and not rules.can_dispatch(actor, lead):
+        raise NotAllowed("Only channel staff route leads.")
     if lead.status not in (LeadStatus.NEW, LeadStatus.UNROUTABLE):
         raise ValidationError(
             {
@@ -199,18 +203,13 @@ def lead_dispatch_to(*, lead: Lead, actor: User, partner: Partner, reason: str =
         raise ValidationError(
             {"status": f"A {lead.get_status_display().lower()} lead cannot be dispatched again."}
         )
-    context = RoutingContext()
-    if lead.partner_id:
-        context.released(lead.partner_id)
-    from leads.routing import Candidate
-
     why = f"Assigned by hand by {actor.display_name}" + (f": {reason}" if reason else ".")
     decision = Decision(
         partner_id=partner.pk, rule=None, strategy="by_hand",
         candidates=[Candidate(partner_id=partner.pk, name=partner.name, chosen=True)], reason=why[:500],
-        accept_within_hours=48,
+        accept_within_hours=LeadSettings.current().accept_within_hours_by_hand,
     )  # fmt: skip
-    return _apply_decision(lead, decision, actor=actor, kind=LeadEventKind.ASSIGNED_BY_HAND, context=context)
+    return _apply_decision(lead, decision, actor=actor, kind=LeadEventKind.ASSIGNED_BY_HAND, context=None)
 
 
 # --- The partner's side ----------------------------------------------------------------------------
@@ -342,8 +341,8 @@ def lead_mark_won(*, lead: Lead, actor: User, value: Decimal) -> Lead:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if not rules.can_work(actor, lead):
         raise NotAllowed("Only the partner holding the lead closes it.")
-    if value is None or value < 0:
-        raise ValidationError({"value": "Give the won value (zero or more)."})
+    if value is None or value < 0 or value >= Decimal("1e12"):
+        raise ValidationError({"value": "Give the won value: zero or more, below 1,000,000,000,000."})
     before = lead.status
     lead.set_status(LeadStatus.WON)
     lead.won_value = value
@@ -408,7 +407,7 @@ def leads_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> in
             lead = _release_and_reroute(
                 lead, actor=None, reason="The acceptance window passed.", expired=True, context=context
             )
-            to = _partner_manager_emails(late) if late else []
+            to = partner_manager_emails(late) if late else []
             if to:
                 email_send(to=to, subject=f"Lead re-dispatched: {lead.company}",
                            body=f"The lead {lead.company} was not accepted in time and went to another partner.\n")  # fmt: skip
@@ -425,7 +424,7 @@ def registration_conflicts(*, partner_id: int, company: str, domain: str) -> lis
     conflicts: list[dict[str, Any]] = []
     lead_match = Q()
     if name:
-        lead_match |= Q(company__iexact=company.strip())
+        lead_match |= Q(normalised_company=name)
     if domain:
         lead_match |= Q(email__iendswith="@" + domain)
     if lead_match:
@@ -438,6 +437,16 @@ def registration_conflicts(*, partner_id: int, company: str, domain: str) -> lis
             if normalise_company(lead.company) == name or (domain and email_domain(lead.email) == domain):
                 conflicts.append({"kind": "lead", "id": lead.pk, "company": lead.company,
                                   "partner": lead.partner.name if lead.partner else None, "status": lead.status})  # fmt: skip
+    customer_match = Q(normalised_name=name) if name else Q(pk__in=[])
+    if domain:
+        customer_match |= Q(email_domain=domain)
+    for customer in (
+        Customer.objects.filter(customer_match).exclude(partner_id=partner_id).select_related("partner")[:20]
+    ):
+        conflicts.append(
+            {"kind": "customer", "id": customer.pk, "company": customer.company,
+             "partner": customer.partner.name, "status": "customer"}
+        )  # fmt: skip
     reg_match = Q(normalised_company=name) if name else Q(pk__in=[])
     if domain:
         reg_match |= Q(customer_domain=domain)
@@ -459,10 +468,12 @@ def registration_submit(
 ) -> DealRegistration:  # fmt: skip
     """A partner registers an opportunity it found. Conflicts with other partners are recorded; the
     partner is only told that the customer is already registered."""
-    if not access.can_edit_own_company(actor, partner) and not (
-        access.actor_of(actor).partner_id == partner.pk
-    ):
+    if access.actor_of(actor).partner_id != partner.pk:
         raise NotAllowed("Register deals for your own partner.")
+    if not normalise_company(customer_company):
+        raise ValidationError(
+            {"customer_company": "Enter the customer's company name, not only its legal form."}
+        )
     domain = (
         email_domain(customer_domain if "@" in customer_domain else "x@" + customer_domain)
         if customer_domain
@@ -501,12 +512,15 @@ def registration_approve(
         )
     now = timezone.now()
     lead = Lead.objects.create(
-        company=registration.customer_company, country=registration.country, category=registration.category,
+        company=registration.customer_company, normalised_company=registration.normalised_company, country=registration.country, category=registration.category,
         estimated_value=registration.value, currency=registration.currency, source=LeadSource.DEAL_REGISTRATION,
         external_id=f"registration-{registration.pk}", partner=registration.partner, status=LeadStatus.ACCEPTED,
         dispatched_at=now, accepted_at=now, created_by=actor,
         dispatch_reason=f"Deal registration of {registration.partner.name}, approved by {actor.display_name}.",
     )  # fmt: skip
+    _link_customer(lead)
+    if lead.customer_id:
+        lead.save(update_fields=["customer"])
     _event(
         lead, actor=actor, kind=LeadEventKind.CREATED, before="", message="From an approved deal registration"
     )

@@ -5,7 +5,18 @@ OpenAPI document (/api/v1/openapi.json) and its interactive docs (/api/v1/docs).
 
 from ninja import NinjaAPI
 
-from core.api import BearerAuth, JsonObjectParser, auth_router, install_error_handlers, tokens_router
+from core.api import (
+    BearerAuth,
+    JsonObjectParser,
+    auth_router,
+    install_error_handlers,
+    jobs_router,
+    tokens_router,
+)
+from customers.api import router as customers_router
+from leads.api import registrations_router, rules_router
+from leads.api import router as leads_router
+from partners.access import actor_of
 from partners.api import me_router
 from partners.api import router as partners_router
 
@@ -28,3 +39,8 @@ api.add_router("/auth", auth_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/partners", partners_router)
+api.add_router("/customers", customers_router)
+api.add_router("/leads", leads_router)
+api.add_router("/dispatch-rules", rules_router)
+api.add_router("/deal-registrations", registrations_router)
+api.add_router("/jobs", jobs_router(sees_all_jobs=lambda user: actor_of(user).is_admin))

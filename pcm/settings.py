@@ -160,7 +160,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "openpcm"
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Periodic work; `expires` drops a run still queued when the next one is due.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "route-new-leads": {
+        "task": "leads.tasks.route_new_leads_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "expire-overdue-leads": {
+        "task": "leads.tasks.expire_overdue_leads_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "remind-lead-deadlines": {
+        "task": "leads.tasks.remind_lead_deadlines_task",
+        "schedule": 900.0,
+        "options": {"expires": 890},
+    },
+}
 
 # --- Auth: e-mail login through django-allauth ---------------------------------------------------
 AUTH_USER_MODEL = "core.User"

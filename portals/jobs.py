@@ -1,14 +1,59 @@
-"""Placeholder: being written by a helper."""
+"""A background job's page: its progress bar (htmx polls the progress partial every second until the
+job ends), its counts and message, and the download of the rows it did not take. The job's owner and
+channel admins may watch it; anyone else gets 404."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from core.jobs import job_error_report as error_report_csv
+from core.jobs import visible_jobs
+from core.models import Job
+from leads.imports import JOB_KIND as LEAD_IMPORT
+from partners import access
+from portals.decorators import acting_user
 
 
-def job_detail(request, pk):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+def _visible(request: HttpRequest) -> QuerySet[Job]:
+    user = acting_user(request)
+    return visible_jobs(user, sees_all=access.actor_of(user).is_admin)
 
 
-def job_progress(request, pk):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+def _links(request: HttpRequest, job: Job) -> dict[str, object]:
+    """Where the job came from (breadcrumbs) and where its results are, by kind."""
+    actor = access.actor_of(request.user)
+    title = job.title or "Background job"
+    if job.kind == LEAD_IMPORT and actor.is_channel:
+        leads = reverse("channel:lead_list")
+        return {
+            "breadcrumbs": [("Leads", leads), ("Import CSV", reverse("channel:lead_import")), (title, None)],
+            "results_url": f"{leads}?source=import",
+            "results_label": "See the imported leads",
+            "again_url": reverse("channel:lead_import"),
+            "again_label": "Import another file",
+        }
+    return {"breadcrumbs": [("Home", reverse("home")), (title, None)]}
 
 
-def job_error_report(request, pk):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's page; the progress part refreshes itself while the job runs."""
+    job = get_object_or_404(_visible(request), pk=pk)
+    return render(request, "jobs/detail.html", {"job": job, **_links(request, job)})
 
+
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress part alone (htmx swaps it in every second; it stops polling once the job ends)."""
+    job = get_object_or_404(_visible(request), pk=pk)
+    return render(request, "jobs/_progress.html", {"job": job, **_links(request, job)})
+
+
+def job_error_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The rows the job did not take, as a CSV download (line, reason)."""
+    job = get_object_or_404(_visible(request), pk=pk)
+    response = StreamingHttpResponse(error_report_csv(job=job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-errors.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -86,6 +86,7 @@ def partner_user(partner: Partner, role: Role = Role.PARTNER_EMPLOYEE, **kwargs)
 # --- Leads ----------------------------------------------------------------------------------------
 
 from catalog.models import Category  # noqa: E402
+from customers.models import normalise_company  # noqa: E402
 from leads.models import DispatchRule, Lead  # noqa: E402
 
 
@@ -103,6 +104,7 @@ class LeadFactory(factory.django.DjangoModelFactory[Lead]):
         model = Lead
 
     company = factory.Sequence(lambda n: f"Prospect {n} AG")
+    normalised_company = factory.LazyAttribute(lambda o: normalise_company(o.company))
     contact_name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"buyer@prospect{n}.example")
     country = "DE"

@@ -1,10 +1,78 @@
-"""Placeholder: being written by a helper."""
+"""The partner's customers: the accounts it looks after together with the brand owner, their
+contacts and leads. A distributor's manager also sees its resellers' customers, read-only."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from customers import selectors
+from leads import selectors as lead_selectors
+from partners import access
+from portals.decorators import partner_required
+from portals.partner.lead_forms import CustomerFilterForm
+from portals.partner.leads import request_page
+
+CUSTOMER_ORDER = "company"
+CUSTOMER_LEAD_ORDER = "-created_at"
+CONTACTS_SHOWN = 100
 
 
-def customer_list(request):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+@partner_required
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """Queries: session, user, actor, one page of customers (partner joined): 4, whatever the page
+    size."""
+    form = CustomerFilterForm(request.GET)
+    if not form.is_valid():
+        messages.warning(request, "The search was not understood and is ignored.")
+    filters = form.valid_values()
+    customers = selectors.customer_list(request.user, q=filters.get("q", ""))
+    page = request_page(request, customers, order=CUSTOMER_ORDER)
+    return render(
+        request,
+        "portals/partner/customers/list.html",
+        {
+            "form": form,
+            "filtered": bool(filters),
+            "page": page,
+            "own_partner_id": access.actor_of(request.user).partner_id,
+            "querystring": urlencode(filters),
+            "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Customers", None)],
+        },
+    )
 
 
-def customer_detail(request, pk):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
-
+@partner_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queries: session, user, actor, the customer (partner joined), its contacts, one page of its
+    leads that the user may see (partner, assignee, category joined): 6, whatever the counts."""
+    customer = get_object_or_404(selectors.visible_customers(request.user), pk=pk)
+    contacts = list(selectors.customer_contacts(customer)[: CONTACTS_SHOWN + 1])
+    leads = request_page(
+        request, lead_selectors.customer_leads(request.user, customer.pk), order=CUSTOMER_LEAD_ORDER
+    )
+    return render(
+        request,
+        "portals/partner/customers/detail.html",
+        {
+            "customer": customer,
+            "contacts": contacts[:CONTACTS_SHOWN],
+            "contacts_truncated": len(contacts) > CONTACTS_SHOWN,
+            "page": leads,
+            "querystring": "",
+            "other_partner": customer.partner
+            if customer.partner_id != access.actor_of(request.user).partner_id
+            else None,
+            "breadcrumbs": [
+                ("Partner portal", reverse("partner:home")),
+                ("Customers", reverse("partner:customer_list")),
+                (customer.company, None),
+            ],
+        },
+    )

@@ -17,8 +17,27 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/tokens/{id}",
         "/api/v1/partners",
         "/api/v1/partners/{id}",
-    }
+        # Leads (issue 3)
+        "/api/v1/leads",
+        "/api/v1/leads/import",
+        "/api/v1/leads/{id}",
+        *(f"/api/v1/leads/{{id}}/{action}" for action in (
+            "dispatch", "proposals", "accept", "decline", "assign", "qualify", "won", "lost"
+        )),
+        "/api/v1/dispatch-rules",
+        "/api/v1/dispatch-rules/{id}",
+        "/api/v1/deal-registrations",
+        "/api/v1/deal-registrations/{id}",
+        "/api/v1/deal-registrations/{id}/approve",
+        "/api/v1/deal-registrations/{id}/reject",
+        "/api/v1/customers",
+        "/api/v1/customers/{id}",
+        "/api/v1/jobs/{id}",
+        "/api/v1/jobs/{id}/errors",
+    }  # fmt: skip
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
+    assert set(paths["/api/v1/leads"]) == {"get", "post"}
+    assert {"patch", "delete"} <= set(paths["/api/v1/dispatch-rules/{id}"])
     assert set(paths["/api/v1/partners/{id}"]) == {"get", "patch"}
     assert set(paths["/api/v1/tokens/{id}"]) == {"delete"}
 

@@ -203,3 +203,53 @@ def test_dispatch_rules_are_edited_by_channel_admins_with_clear_errors(world):
     assert saved.countries == ["DE", "AT"] and list(saved.partners.all()) == [world.a]
     services.dispatch_rule_delete(actor=world.admin, rule=saved)
     assert not DispatchRule.objects.exists()
+
+
+def test_registration_conflicts_on_the_normalised_name_alone(world):
+    LeadFactory(company="Omega Industries GmbH", email="", partner=world.a, status=LeadStatus.DISPATCHED)
+    registration = services.registration_submit(
+        actor=world.pm_c, partner=world.c, customer_company="OMEGA Industries", customer_domain="",
+        country="FR", value=Decimal("1"), expected_close=timezone.localdate() + timedelta(days=4),
+    )  # fmt: skip
+    assert [c["company"] for c in registration.conflicts] == ["Omega Industries GmbH"]
+
+
+def test_routing_by_hand_is_for_channel_staff(world):
+    with pytest.raises(NotAllowed):
+        services.lead_route(lead=LeadFactory(), actor=world.pm_a)
+
+
+def test_rule_window_is_capped_at_a_year(world):
+    with pytest.raises(ValidationError):
+        services.dispatch_rule_save(actor=world.admin, fields={"name": "Long", "accept_within_hours": 10**9})
+
+
+def test_registration_conflicts_with_another_partners_customer(world):
+    from customers.models import Customer
+
+    Customer.objects.create(
+        partner=world.a,
+        company="Sigma Tools GmbH",
+        normalised_name="sigma tools",
+        email_domain="sigma.example",
+    )
+    registration = services.registration_submit(
+        actor=world.pm_c, partner=world.c, customer_company="Sigma Tools", customer_domain="",
+        country="FR", value=Decimal("1"), expected_close=timezone.localdate() + timedelta(days=4),
+    )  # fmt: skip
+    assert [(c["kind"], c["partner"]) for c in registration.conflicts] == [("customer", world.a.name)]
+
+
+def test_a_legal_form_alone_is_not_a_company_name(world):
+    with pytest.raises(ValidationError, match="not only its legal form"):
+        services.registration_submit(
+            actor=world.pm_c, partner=world.c, customer_company="GmbH", customer_domain="", country="FR",
+            value=Decimal("1"), expected_close=timezone.localdate() + timedelta(days=4),
+        )  # fmt: skip
+
+
+def test_a_qualification_can_be_corrected(world):
+    lead = services.lead_accept(lead=dispatched_to_a(world), actor=world.pm_a)
+    lead = services.lead_qualify(lead=lead, actor=world.pm_a, budget="10k")
+    lead = services.lead_qualify(lead=lead, actor=world.pm_a, budget="12k")
+    assert lead.budget == "12k" and lead.status == LeadStatus.QUALIFIED
