@@ -9,24 +9,12 @@ from playwright.sync_api import Page, expect
 from leads.choices import LeadStatus
 from leads.models import Lead
 from partners.choices import PartnerType, Role
+from tests.e2e.helpers import log_in, log_out
 from tests.factories import PartnerFactory, TierFactory, channel_user, partner_user, rule
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "journey-Pass-2026!"
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def log_out(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/logout/")
-    page.locator("main").get_by_role("button", name="Log out").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_create_route_explain_assign_qualify_win(page: Page, live_server):
@@ -42,7 +30,7 @@ def test_create_route_explain_assign_qualify_win(page: Page, live_server):
     rule("DACH to Alpine", countries=["DE", "AT", "CH"], partners=[alpine])
 
     # 1. The channel manager creates a lead; it is routed to Alpine at once.
-    log_in(page, base, "cm.north@openpcm.example")
+    log_in(page, base, "cm.north@openpcm.example", PASSWORD)
     page.goto(f"{base}/channel/leads/new/")
     page.fill("input[name=company]", "Bergblick Hotel GmbH")
     page.fill("input[name=contact_name]", "Hanna Berg")
@@ -58,7 +46,7 @@ def test_create_route_explain_assign_qualify_win(page: Page, live_server):
 
     # 2. pm@alpine (on a phone) sees the lead in the inbox and why it came to them; assigns it.
     page.set_viewport_size({"width": 375, "height": 800})
-    log_in(page, base, "pm@alpine.example")
+    log_in(page, base, "pm@alpine.example", PASSWORD)
     page.goto(f"{base}/partner/leads/")
     page.get_by_role("link", name="Bergblick Hotel GmbH").first.click()
     expect(page.locator("main")).to_contain_text("Why you?")
@@ -72,7 +60,7 @@ def test_create_route_explain_assign_qualify_win(page: Page, live_server):
     log_out(page, base)
 
     # 3. pe@alpine accepts it from the inbox with one click, qualifies it and marks it won.
-    log_in(page, base, "pe@alpine.example")
+    log_in(page, base, "pe@alpine.example", PASSWORD)
     page.goto(f"{base}/partner/leads/")
     page.get_by_role("button", name=re.compile(r"^Accept")).first.click()
     expect(page.locator(".messages")).to_contain_text("ccept")

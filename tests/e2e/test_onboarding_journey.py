@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from partners.choices import Role
 from partners.models import Partner, PartnerApplication
+from tests.e2e.helpers import log_in, log_out
 from tests.factories import PartnerFactory, TierFactory, channel_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,21 +21,6 @@ PASSWORD = "journey-Pass-2026!"
 def invitation_path(to: str) -> str:
     message = next(m for m in reversed(mail.outbox) if to in m.to)
     return re.search(r"https?://[^/\s]+(/invite/\S+/)", message.body).group(1)
-
-
-def log_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
-def log_out(page: Page) -> None:
-    toggle = page.get_by_role("button", name="Toggle navigation")
-    if toggle.is_visible():  # on a phone the menu is collapsed
-        toggle.click()
-    page.get_by_role("button", name="Log out").first.click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_apply_approve_invite_and_work_in_the_partner_portal(page: Page, live_server, settings):
@@ -69,7 +55,7 @@ def test_apply_approve_invite_and_work_in_the_partner_portal(page: Page, live_se
     expect(page.locator("h1")).to_contain_text("Journey Solar GmbH")
     partner = Partner.objects.get(application=application)
     assert partner.status == "onboarding"
-    log_out(page)
+    log_out(page, base)
 
     # 3. The invited partner manager sets a password, lands in the partner portal, edits the company.
     page.goto(base + invitation_path("jo@journey.example"))
@@ -93,7 +79,7 @@ def test_apply_approve_invite_and_work_in_the_partner_portal(page: Page, live_se
     page.select_option("select[name=role]", "partner_employee")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator("main")).to_contain_text("emp@journey.example")
-    log_out(page)
+    log_out(page, base)
 
     # 4. The employee accepts, logs in, sees the partner portal and nothing of other partners.
     page.goto(base + invitation_path("emp@journey.example"))
@@ -101,7 +87,7 @@ def test_apply_approve_invite_and_work_in_the_partner_portal(page: Page, live_se
     page.fill("input[name=new_password2]", PASSWORD)
     page.get_by_role("button", name="Set password and log in").click()
     expect(page).to_have_url(re.compile(r"/partner/$"))
-    log_out(page)
+    log_out(page, base)
     log_in(page, base, "emp@journey.example", PASSWORD)
     expect(page).to_have_url(re.compile(r"/partner/$"))
     expect(page.locator("main")).to_contain_text("Journey Solar GmbH")
