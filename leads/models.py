@@ -13,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.countries import COUNTRY_CHOICES
 from core.errors import InvalidTransition
+from core.fields import latitude_field, longitude_field
 from leads.choices import (
     LEAD_TRANSITIONS,
     LeadEventKind,
@@ -36,20 +37,8 @@ class Lead(models.Model):
     region = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    latitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
-    )
-    longitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     category = models.ForeignKey(
         "catalog.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )

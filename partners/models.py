@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.countries import COUNTRY_CHOICES
 from core.errors import InvalidTransition
+from core.fields import latitude_field, longitude_field
 from partners.choices import (
     PARTNER_TRANSITIONS,
     ApplicationStatus,
@@ -89,20 +90,8 @@ class Partner(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     region = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
-    latitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
-    )
-    longitude = models.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     type = models.CharField(max_length=20, choices=PartnerType.choices, default=PartnerType.RESELLER)
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="partners")
     parent = models.ForeignKey(
