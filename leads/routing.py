@@ -1,8 +1,9 @@
 """Explainable lead routing: which partner gets a lead, and why.
 
 A `RoutingContext` loads the active rules and what routing needs of every partner (status, tier
-weight, capacity, open leads, recent dispatches, coordinates, certifications) once, so that a batch of
-leads is routed with a handful of queries; it keeps the counts current as it assigns leads.
+weight, capacity, coordinates, certifications) once, counts open leads and recent dispatches lazily for
+the partners a rule considers, and keeps the counts current as it assigns leads, so that a batch of
+leads is routed with a handful of queries.
 
 `RoutingContext.decide(lead, declined=...)` answers a `Decision`: the rule that decided, every
 candidate with its deciding figure or the reason it was left out, the rules tried before it, and one
@@ -146,35 +147,54 @@ class RoutingContext:
                 longitude=float(lon) if lon is not None else None,
                 certifications=frozenset(certifications.get(pid, ())),
             )  # fmt: skip
-        open_counts = (
-            Lead.objects.filter(status__in=OPEN_STATUSES, partner__isnull=False)
-            .values_list("partner_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for pid, n in open_counts:
-            if pid in self.partners:
-                self.partners[pid].open_leads = n
-        recent_counts = (
-            Lead.objects.filter(partner__isnull=False, dispatched_at__gte=self.now - FAIRNESS_WINDOW)
-            .values_list("partner_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for pid, n in recent_counts:
-            if pid in self.partners:
-                self.partners[pid].recent = n
+        # Open and recent lead counts are loaded lazily, for the partners a rule actually considers
+        # (one grouped query per batch of unknown partners), so routing one lead to a rule with a few
+        # explicit partners does not count the leads of every partner.
+        self._counted: set[int] = set()
         self.active_ids = [p.id for p in self.partners.values() if p.status == PartnerStatus.ACTIVE]
+
+    # --- counts -------------------------------------------------------------------------------
+    WHOLE_TABLE_ABOVE = 1000  # above this many unknown partners, one grouped scan beats IN (…)
+
+    def ensure_counts(self, partner_ids: Iterable[int]) -> None:
+        """Load open and recent lead counts for the partners not counted yet."""
+        missing = [pid for pid in partner_ids if pid not in self._counted and pid in self.partners]
+        if not missing:
+            return
+        open_qs = Lead.objects.filter(status__in=OPEN_STATUSES, partner__isnull=False)
+        recent_qs = Lead.objects.filter(partner__isnull=False, dispatched_at__gte=self.now - FAIRNESS_WINDOW)
+        if len(missing) > self.WHOLE_TABLE_ABOVE:
+            missing = [pid for pid in self.partners if pid not in self._counted]
+        else:
+            open_qs = open_qs.filter(partner_id__in=missing)
+            recent_qs = recent_qs.filter(partner_id__in=missing)
+        wanted = set(missing)
+        for pid in wanted:
+            self.partners[pid].open_leads = 0
+            self.partners[pid].recent = 0
+        for pid, n in open_qs.values_list("partner_id").annotate(n=Count("id")).order_by():
+            if pid in wanted:
+                self.partners[pid].open_leads = n
+        for pid, n in recent_qs.values_list("partner_id").annotate(n=Count("id")).order_by():
+            if pid in wanted:
+                self.partners[pid].recent = n
+        self._counted.update(wanted)
 
     # --- bookkeeping --------------------------------------------------------------------------
     def assigned(self, partner_id: int) -> None:
-        """Count a lead just given to a partner (open load and fairness)."""
+        """Count a lead just given to a partner (open load and fairness). Called after the lead is
+        saved: a partner counted only now already includes it."""
+        if partner_id not in self._counted:
+            self.ensure_counts([partner_id])
+            return
         info = self.partners.get(partner_id)
         if info:
             info.open_leads += 1
             info.recent += 1
 
     def released(self, partner_id: int) -> None:
+        """A lead left a partner (declined or late); call before the lead row itself changes."""
+        self.ensure_counts([partner_id])
         info = self.partners.get(partner_id)
         if info and info.open_leads > 0:
             info.open_leads -= 1
@@ -217,7 +237,9 @@ class RoutingContext:
     def evaluate(self, rule: DispatchRule, lead: Lead, declined: set[int]) -> list[Candidate]:
         """Every candidate of a rule with its figure, or why it is left out."""
         out: list[Candidate] = []
-        for pid in self.candidate_ids(rule):
+        ids = list(self.candidate_ids(rule))
+        self.ensure_counts(ids)
+        for pid in ids:
             info = self.partners.get(pid)
             if info is None:
                 continue
