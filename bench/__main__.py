@@ -1,5 +1,5 @@
 """python -m bench [--partners N] [--requests N] [--warmup N] [--scenario NAME ...] [--rebuild]
-[--json PATH] [--check] [--explain MS]
+[--json PATH] [--check] [--explain MS] [--leads N [--route N [--profile N]] [--import-rows N]]
 
 Runs on PostgreSQL only: DATABASE_URL when set, else postgresql://postgres@127.0.0.1:5432/openpcm_bench,
 created when missing. Django runs as in production (DEBUG off). See docs/benchmarks.md."""
@@ -18,6 +18,8 @@ from pathlib import Path
 from bench.database import BenchError, ensure_database, redact, resolve_database_url
 
 SCENARIO_NAMES = ("channel_partner_list", "channel_partner_list_manager", "api_partners", "healthz")
+# Issue 3's lead lists; run with --leads N (and then by default instead of the partner scenarios).
+LEAD_SCENARIO_NAMES = ("partner_lead_inbox", "channel_lead_list", "channel_lead_list_manager", "api_leads")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -41,9 +43,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=SCENARIO_NAMES,
+        choices=SCENARIO_NAMES + LEAD_SCENARIO_NAMES,
         metavar="NAME",
-        help=f"run this scenario (repeatable; default: all of {', '.join(SCENARIO_NAMES)})",
+        help=f"run this scenario (repeatable; default: all of {', '.join(SCENARIO_NAMES)}; with --leads, "
+        f"{', '.join(LEAD_SCENARIO_NAMES)})",
+    )
+    parser.add_argument(
+        "--leads", type=int, default=0, help="build this many leads (issue 3) and run the lead scenarios"
+    )
+    parser.add_argument(
+        "--route",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --leads: route N new leads by leads_route_batch and by one set-based SQL update",
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="with --route: cProfile a batch of N leads"
+    )
+    parser.add_argument(
+        "--import-rows", type=int, default=0, metavar="N", help="with --leads: import an N-row CSV file"
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it exists")
     parser.add_argument(
@@ -60,6 +79,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.partners < 10:
         parser.error("--partners must be at least 10")
+    if (args.route or args.import_rows or args.profile) and not args.leads:
+        parser.error("--route, --profile and --import-rows need --leads")
+    if args.leads and args.scenario and set(args.scenario) & set(SCENARIO_NAMES):
+        parser.error("--leads runs the lead scenarios only")
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be at least 1 and --warmup at least 0")
     return args
@@ -78,12 +101,15 @@ def configure_environment(database_url: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    names = list(dict.fromkeys(args.scenario or SCENARIO_NAMES))
+    all_names = LEAD_SCENARIO_NAMES if args.leads else SCENARIO_NAMES
+    names = list(dict.fromkeys(args.scenario or all_names))
     try:
         url = resolve_database_url(os.environ)
         created = ensure_database(url)
         print(f"Benchmark database: {redact(url)}{' (created)' if created else ''}")
         configure_environment(url)
+        if args.leads:
+            os.environ["EMAIL_URL"] = "locmem://"  # routing and imports mail nobody outside the process
 
         import django
 
@@ -100,12 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_report,
             format_slow_queries,
             format_summary,
+            format_throughput,
             format_variants,
             machine_info,
             results_path,
             write_report,
         )
         from bench.scenarios import MAX_QUERIES, P95_MS, SCENARIOS, run_scenario
+
+        scenarios = dict(SCENARIOS)
 
         check_dedicated(connection)
         call_command("migrate", interactive=False, verbosity=0)
@@ -115,6 +144,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{dataset.distributors:,} distributors), {dataset.channel_managers} channel managers; the "
             f"channel-manager persona sees {dataset.managed_by_persona:,}."
         )
+        scale = dataset.summary()
+        extra: list[dict] = []
+        if args.leads:
+            from bench import leads_dataset, leads_scenarios
+
+            scenarios.update(leads_scenarios.LEAD_SCENARIOS)
+            built = leads_dataset.build_leads(dataset, leads=args.leads, rebuild=args.rebuild, log=print)
+            scale.update(built.summary())
+            print(
+                f"Leads: {built.leads:,}; the partner-manager persona's partner holds {built.persona_partner_leads:,}."
+            )
         load_before = [round(x, 2) for x in os.getloadavg()]
         results = []
         for name in names:
@@ -123,18 +163,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             results.append(
                 run_scenario(
-                    SCENARIOS[name],
+                    scenarios[name],
                     dataset,
                     requests=args.requests,
                     warmup=args.warmup,
                     explain_ms=args.explain,
                 )
             )
+        if args.route:
+            extra.append(leads_scenarios.run_routing(args.route, profile=args.profile, log=print))
+        if args.import_rows:
+            extra.append(leads_scenarios.run_import(args.import_rows, dataset, log=print))
         from django.conf import settings
 
         report = build_report(
             results=results,
-            scale=dataset.summary(),
+            scale=scale,
             machine={**machine_info(connection), "load_average_before": load_before},
             settings={
                 "debug": settings.DEBUG,
@@ -142,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "redis": bool(settings.REDIS_URL),
             },
         )
-        path = args.json or results_path(names, SCENARIO_NAMES, datetime.now(UTC))
+        if extra:
+            report["throughput_scenarios"] = extra
+            report["meets_targets"] = bool(report["meets_targets"] is not False) and all(
+                e["meets_targets"] for e in extra
+            )
+        path = args.json or results_path(names, all_names, datetime.now(UTC))
+        if args.leads:
+            path = args.json or path.with_name(f"{path.stem}-leads-{args.leads}.json")
         write_report(report, path)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
@@ -152,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_variants(report))
     print()
+    for e in report.get("throughput_scenarios", []):
+        print(format_throughput(e))
+        print()
     if args.explain is not None:
         print(format_slow_queries(report) or f"No query took {args.explain:g} ms or more.")
         print()

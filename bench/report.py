@@ -189,3 +189,21 @@ def format_slow_queries(report: dict[str, Any]) -> str:
             title = f"--- {s['scenario']} / {q['variant']}: {q['ms']:.0f} ms"
             parts.append(f"{title}\n{q['sql']}\n\n{q['plan']}\n")
     return "\n".join(parts)
+
+
+def format_throughput(result: dict[str, Any]) -> str:
+    """A routing or import run: its rates against the target."""
+    verdict = "met" if result["meets_targets"] else "MISSED"
+    if result["scenario"] == "route_batch":
+        return (
+            f"route_batch: {result['routed']:,} leads over {result['rules']} rules in {result['seconds']:.1f} s = "
+            f"{result['leads_per_s']:,.0f} leads/s (target {result['target_leads_per_s']:,.0f}: {verdict}); "
+            f"set-based SQL: {result['sql_rows']:,} rows in {result['sql_seconds']:.2f} s = "
+            f"{result['sql_rows_per_s']:,.0f} rows/s. Outcome: {result['outcome']}"
+            + (f"\n\n{result['profile']}" if result.get("profile") else "")
+        )
+    return (
+        f"csv_import: {result['rows']:,} rows; validated {result['validated_rows_per_s']:,.0f} rows/s "
+        f"(target {result['target_validated_rows_per_s']:,.0f}: {verdict}); the job end to end "
+        f"{result['job_seconds']:.1f} s = {result['total_rows_per_s']:,.0f} rows/s ({result['job_message']})"
+    )
