@@ -187,7 +187,8 @@ class RowError(ValueError):
 
 
 Cleaner = Callable[[str], Any]
-_LEAD_FIELDS: list[Field[Any, Any]] = list(Lead._meta.concrete_fields)
+# Generated columns (search_text) are computed by the database and cannot be written.
+_LEAD_FIELDS: list[Field[Any, Any]] = [f for f in Lead._meta.concrete_fields if not f.generated]
 LEAD_COLUMNS: list[str] = [f.column for f in _LEAD_FIELDS if f.column]
 _SLOT = {f.name: i for i, f in enumerate(_LEAD_FIELDS)}
 _COMPANY, _NORMALISED = _SLOT["company"], _SLOT["normalised_company"]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Concat, Upper
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.countries import COUNTRY_CHOICES
@@ -86,6 +87,19 @@ class Lead(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the lead search looks in, upper-cased in one column; on PostgreSQL a pg_trgm GIN index
+    # (migration 0006) serves `LIKE '%…%'` on it.
+    search_text = models.GeneratedField(
+        expression=Upper(
+            Concat(
+                "company", models.Value(" "), "contact_name", models.Value(" "), "email",
+                output_field=models.TextField(),
+            ),
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )  # fmt: skip
     dispatched_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -45,10 +45,8 @@ def lead_list(
 ) -> QuerySet[Lead]:
     qs = visible_leads(user)
     if q.strip():
-        text = q.strip()
-        qs = qs.filter(
-            Q(company__icontains=text) | Q(email__icontains=text) | Q(contact_name__icontains=text)
-        )
+        # Company, contact or e-mail contains the text, in any case (trigram-indexed on PostgreSQL).
+        qs = qs.filter(search_text__contains=q.strip().upper())
     if status:
         qs = qs.filter(status=status)
     if partner:
