@@ -21,12 +21,9 @@ from portals.channel.forms import (
     ApplicationFilterForm,
     ApplicationRejectForm,
 )
+from portals.channel.partners import channel_crumbs as _crumbs
 from portals.channel.partners import request_page
 from portals.decorators import acting_user, channel_required
-
-
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [("Channel", reverse("channel:dashboard")), *items]
 
 
 @channel_required

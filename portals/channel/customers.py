@@ -16,15 +16,12 @@ from customers import selectors
 from leads import selectors as lead_selectors
 from portals.channel.lead_forms import CustomerFilterForm
 from portals.channel.leads import partner_name_for_filter, visible_partner_choices
+from portals.channel.partners import channel_crumbs as _crumbs
 from portals.channel.partners import request_page
 from portals.decorators import channel_required
 
 DETAIL_CONTACTS = 50
 DETAIL_LEADS = 20
-
-
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [("Channel", reverse("channel:dashboard")), *items]
 
 
 @channel_required

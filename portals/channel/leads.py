@@ -34,6 +34,7 @@ from portals.channel.lead_forms import (
     LeadLostForm,
     LeadSettingsForm,
 )
+from portals.channel.partners import channel_crumbs as _crumbs
 from portals.channel.partners import request_page
 from portals.decorators import acting_user, channel_required
 from portals.forms import add_service_errors
@@ -51,10 +52,6 @@ STRATEGY_LABELS = {
     "by_hand": "Assigned by hand",
     "deal_registration": "Protected by an approved deal registration",
 }
-
-
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [("Channel", reverse("channel:dashboard")), *items]
 
 
 def _lead_crumbs(lead: Lead, *items: tuple[str, str | None]) -> list[tuple[str, str | None]]:

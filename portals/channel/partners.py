@@ -47,8 +47,12 @@ SORTABLE_COLUMNS = (
 )
 
 
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+def channel_crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    """Breadcrumbs of a channel-portal page: the portal first, then `items` as (label, url or None)."""
     return [("Channel", reverse("channel:dashboard")), *items]
+
+
+_crumbs = channel_crumbs
 
 
 def _partner_crumbs(partner: Partner, *items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
