@@ -137,7 +137,11 @@ class Job(models.Model):
 
     `partner_id` is the partner the job works for (denormalised like ActivityEvent's, no foreign key
     because core sits below partners); null for the brand owner's own work. `input_file` names the
-    uploaded file in the default storage while the job needs it (never served publicly)."""
+    uploaded file in the default storage while the job needs it (never served publicly).
+
+    `heartbeat_at` is when the job last showed it is alive (made, made progress, seen held by its
+    worker, sent again); `requeues` counts how often core.jobs.jobs_requeue_stale sent it again. A job
+    whose heartbeat is old is stale: sent again, and failed after MAX_REQUEUES sends."""
 
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=200, blank=True)
@@ -155,12 +159,22 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        default=timezone.now, help_text="When the job last showed it is alive."
+    )
+    requeues = models.PositiveSmallIntegerField(default=0, help_text="Times sent again because it stalled.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["owner", "-created_at", "-id"], name="job_owner_recent"),
             models.Index(fields=["partner_id", "-created_at", "-id"], name="job_partner_recent"),
+            # The stale-job sweep reads only unfinished jobs, however many finished ones pile up.
+            models.Index(
+                fields=["heartbeat_at", "id"],
+                name="job_unfinished_heartbeat",
+                condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import InterfaceError, OperationalError
+
+from core.jobs import jobs_requeue_stale
 
 
 @shared_task(
@@ -18,3 +21,13 @@ from django.core.mail import send_mail
 def send_email_task(self, *, to: list[str], subject: str, body: str) -> int:  # type: ignore[no-untyped-def]
     """Send one plain-text e-mail; connection errors are retried with backoff."""
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5
+)
+def requeue_stale_jobs_task() -> int:
+    """Send stalled background jobs to their task again, and fail those that stalled too often
+    (core.jobs.jobs_requeue_stale). Answers how many jobs it sent again or failed."""
+    outcome = jobs_requeue_stale()
+    return len(outcome.requeued) + len(outcome.failed)

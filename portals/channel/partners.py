@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from core.countries import COUNTRIES
 from core.errors import InvalidTransition, NotAllowed
-from core.paging import InvalidCursor, Page, keyset_page
 from partners import access, selectors, services
 from partners.choices import Role
 from partners.models import Membership, Partner
@@ -30,8 +28,13 @@ from portals.channel.forms import (
     PartnerStatusForm,
     PartnerTierForm,
 )
+from portals.crumbs import Crumb, channel_crumbs
 from portals.decorators import acting_user, channel_required
 from portals.forms import InviteForm, add_service_errors
+from portals.paging import request_page
+
+# request_page and channel_crumbs live in portals.paging and portals.crumbs; the other channel modules
+# still import them from here (until they import them from there).
 
 DETAIL_CHILDREN = 20
 DETAIL_TEAM = 10
@@ -47,16 +50,8 @@ SORTABLE_COLUMNS = (
 )
 
 
-def channel_crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    """Breadcrumbs of a channel-portal page: the portal first, then `items` as (label, url or None)."""
-    return [("Channel", reverse("channel:dashboard")), *items]
-
-
-_crumbs = channel_crumbs
-
-
-def _partner_crumbs(partner: Partner, *items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return _crumbs(
+def _partner_crumbs(partner: Partner, *items: Crumb) -> list[Crumb]:
+    return channel_crumbs(
         ("Partners", reverse("channel:partner_list")),
         (partner.name, reverse("channel:partner_detail", args=[partner.pk]) if items else None),
         *items,
@@ -66,20 +61,6 @@ def _partner_crumbs(partner: Partner, *items: tuple[str, str | None]) -> list[tu
 def _visible_partner(request: HttpRequest, pk: int) -> Partner:
     """The partner if this user may see it, else 404 (its existence does not leak)."""
     return get_object_or_404(selectors.visible_partners(request.user), pk=pk)
-
-
-def request_page(request: HttpRequest, queryset: QuerySet[Any], *, order: str, size: int) -> Page[Any]:
-    """A keyset page from the request's `after`/`before`; a cursor this page did not make gives the
-    first page and a message, never an error."""
-    after = request.GET.get("after") or None
-    before = request.GET.get("before") or None
-    try:
-        return keyset_page(queryset, order=order, after=after, before=before, size=size)
-    except (InvalidCursor, ValueError, TypeError, ValidationError):
-        # A well-formed cursor can still carry a value the ordering field refuses ("abc" for a
-        # rank); the ORM raises while building the filter, before any query runs.
-        messages.warning(request, "That page link is no longer valid, so here is the first page.")
-        return keyset_page(queryset, order=order, size=size)
 
 
 # --- List -----------------------------------------------------------------------------------------
@@ -139,7 +120,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
             "sort_label": SORT_LABELS.get(sort, sort),
             "querystring": urlencode({**filters, "sort": sort}),
             "can_create": access.can_create_partner(request.user),
-            "breadcrumbs": _crumbs(("Partners", None)),
+            "breadcrumbs": channel_crumbs(("Partners", None)),
         },
     )
 
@@ -174,7 +155,9 @@ def partner_create(request: HttpRequest) -> HttpResponse:
             "title": "New partner",
             "submit_label": "Create partner",
             "cancel_url": reverse("channel:partner_list"),
-            "breadcrumbs": _crumbs(("Partners", reverse("channel:partner_list")), ("New partner", None)),
+            "breadcrumbs": channel_crumbs(
+                ("Partners", reverse("channel:partner_list")), ("New partner", None)
+            ),
         },
         status=400 if form.is_bound and form.errors else 200,
     )

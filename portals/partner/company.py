@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import NotAllowed
 from partners import access, services
+from portals.crumbs import partner_crumbs
 from portals.decorators import acting_user, partner_required
 from portals.forms import add_service_errors
 from portals.partner.forms import CompanyForm
@@ -25,7 +26,7 @@ def company(request: HttpRequest) -> HttpResponse:
     context = {
         "partner": partner,
         "can_edit": access.can_edit_own_company(request.user, partner),
-        "breadcrumbs": [("Partner portal", reverse("partner:home")), ("My company", None)],
+        "breadcrumbs": partner_crumbs(("My company", None)),
     }
     return render(request, "portals/partner/company/detail.html", context)
 
@@ -54,10 +55,6 @@ def company_edit(request: HttpRequest) -> HttpResponse:
     context = {
         "partner": partner,
         "form": form,
-        "breadcrumbs": [
-            ("Partner portal", reverse("partner:home")),
-            ("My company", reverse("partner:company")),
-            ("Edit", None),
-        ],
+        "breadcrumbs": partner_crumbs(("My company", reverse("partner:company")), ("Edit", None)),
     }
     return render(request, "portals/partner/company/edit.html", context)

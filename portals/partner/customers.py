@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET
 from customers import selectors
 from leads import selectors as lead_selectors
 from partners import access
+from portals.crumbs import partner_crumbs
 from portals.decorators import partner_required
+from portals.paging import request_page
 from portals.partner.lead_forms import CustomerFilterForm
-from portals.partner.leads import request_page
 
 CUSTOMER_ORDER = "company"
 CUSTOMER_LEAD_ORDER = "-created_at"
@@ -42,7 +43,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "own_partner_id": access.actor_of(request.user).partner_id,
             "querystring": urlencode(filters),
-            "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Customers", None)],
+            "breadcrumbs": partner_crumbs(("Customers", None)),
         },
     )
 
@@ -69,10 +70,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "other_partner": customer.partner
             if customer.partner_id != access.actor_of(request.user).partner_id
             else None,
-            "breadcrumbs": [
-                ("Partner portal", reverse("partner:home")),
-                ("Customers", reverse("partner:customer_list")),
-                (customer.company, None),
-            ],
+            "breadcrumbs": partner_crumbs(
+                ("Customers", reverse("partner:customer_list")), (customer.company, None)
+            ),
         },
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from partners import access, selectors
 from partners.choices import PartnerStatus, PartnerType
 from partners.models import Partner
+from portals.crumbs import partner_crumbs
 from portals.decorators import partner_required
 
 
@@ -50,6 +50,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "profile_complete": profile_is_complete(partner),
         "team_invited": team_size > 1,
         "inactive": partner.status in (PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED),
-        "breadcrumbs": [("Partner portal", reverse("partner:home"))],
+        "breadcrumbs": partner_crumbs(),
     }
     return render(request, "portals/partner/home.html", context)

@@ -12,10 +12,8 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,14 +23,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import InvalidTransition, NotAllowed
 from core.models import User
-from core.paging import InvalidCursor, Page, keyset_page
+from core.paging import Page
 from leads import rules, selectors, services
 from leads.choices import LeadStatus
 from leads.models import Lead
 from partners import access
 from partners.choices import Role
+from portals.crumbs import partner_crumbs
 from portals.decorators import acting_user, partner_required
 from portals.forms import add_service_errors, error_text
+from portals.paging import request_page
 from portals.partner.lead_forms import (
     AssignForm,
     DeclineForm,
@@ -50,32 +50,7 @@ MEMBERS_SHOWN = 500
 OPEN = (LeadStatus.DISPATCHED, LeadStatus.ACCEPTED, LeadStatus.QUALIFIED)
 
 
-# --- Shared helpers (also used by the registration and customer pages) ------------------------------
-
-
-def request_page(
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    *,
-    order: str,
-    after: str = "after",
-    before: str = "before",
-    size: int | None = None,
-) -> Page[Any]:
-    """A keyset page from the request's cursor parameters; a cursor this page did not make gives the
-    first page and a message, never an error."""
-    size = size or settings.PAGE_SIZE
-    try:
-        return keyset_page(
-            queryset,
-            order=order,
-            after=request.GET.get(after) or None,
-            before=request.GET.get(before) or None,
-            size=size,
-        )
-    except (InvalidCursor, ValueError, TypeError, ValidationError):
-        messages.warning(request, "That page link is no longer valid, so here is the first page.")
-        return keyset_page(queryset, order=order, size=size)
+# --- Helpers -----------------------------------------------------------------------------------------
 
 
 def deadline(accept_by: datetime | None, now: datetime) -> dict[str, Any] | None:
@@ -104,10 +79,6 @@ def deadline(accept_by: datetime | None, now: datetime) -> dict[str, Any] | None
 def _visible_lead(request: HttpRequest, pk: int) -> Lead:
     """The lead if this user may see it, else 404 (its existence does not leak)."""
     return get_object_or_404(selectors.partner_lead_detail(request.user), pk=pk)
-
-
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [("Partner portal", reverse("partner:home")), ("Leads", reverse("partner:lead_inbox")), *items]
 
 
 def _is_manager(request: HttpRequest) -> bool:
@@ -176,7 +147,7 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
             "paging_rest": paging_rest,
             "querystring": querystring,
             "here": request.get_full_path(),
-            "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Leads", None)],
+            "breadcrumbs": partner_crumbs(("Leads", None)),
         },
     )
 
@@ -259,7 +230,7 @@ def render_detail(
         "deadline": deadline(lead.accept_by, timezone.now())
         if lead.status == LeadStatus.DISPATCHED
         else None,
-        "breadcrumbs": _crumbs((lead.company, None)),
+        "breadcrumbs": partner_crumbs(("Leads", reverse("partner:lead_inbox")), (lead.company, None)),
     }
     return render(request, "portals/partner/leads/detail.html", context, status=status)
 

@@ -14,22 +14,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import NotAllowed
 from leads import selectors, services
 from leads.choices import RegistrationStatus
+from portals.crumbs import Crumb, partner_crumbs
 from portals.decorators import acting_user, partner_required
 from portals.forms import add_service_errors
+from portals.paging import request_page
 from portals.partner.home import own_partner
 from portals.partner.lead_forms import RegistrationForm
-from portals.partner.leads import request_page
 
 REGISTRATION_ORDER = "-created_at"
 CONFLICT_MESSAGE = "This customer is already registered; your channel manager will decide."
 
 
-def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [
-        ("Partner portal", reverse("partner:home")),
-        ("Deal registrations", reverse("partner:registration_list")),
-        *items,
-    ]
+def _registration_crumbs(page: str) -> list[Crumb]:
+    return partner_crumbs(("Deal registrations", reverse("partner:registration_list")), (page, None))
 
 
 @partner_required
@@ -44,7 +41,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "querystring": "",
-            "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Deal registrations", None)],
+            "breadcrumbs": partner_crumbs(("Deal registrations", None)),
         },
     )
 
@@ -88,7 +85,7 @@ def registration_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portals/partner/registrations/form.html",
-        {"form": form, "breadcrumbs": _crumbs(("Register a deal", None))},
+        {"form": form, "breadcrumbs": _registration_crumbs("Register a deal")},
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -113,6 +110,6 @@ def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if registration.conflicts and registration.status == RegistrationStatus.PENDING
             else "",
             "lead_visible": lead_visible,
-            "breadcrumbs": _crumbs((registration.customer_company, None)),
+            "breadcrumbs": _registration_crumbs(registration.customer_company),
         },
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from core.paging import InvalidCursor, keyset_page
 from partners import selectors
 from partners.choices import PartnerType, Role
+from portals.crumbs import partner_crumbs
 from portals.decorators import partner_required
 from portals.partner.home import own_partner
 
@@ -42,7 +43,7 @@ def subpartner_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "querystring": "",
         "is_distributor": partner.type == PartnerType.DISTRIBUTOR,
-        "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Sub-partners", None)],
+        "breadcrumbs": partner_crumbs(("Sub-partners", None)),
     }
     return render(request, "portals/partner/subpartners/list.html", context)
 
@@ -62,10 +63,8 @@ def subpartner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "child": child,
         "team": team,
         "team_truncated": len(members) > TEAM_SHOWN,
-        "breadcrumbs": [
-            ("Partner portal", reverse("partner:home")),
-            ("Sub-partners", reverse("partner:subpartner_list")),
-            (child.name, None),
-        ],
+        "breadcrumbs": partner_crumbs(
+            ("Sub-partners", reverse("partner:subpartner_list")), (child.name, None)
+        ),
     }
     return render(request, "portals/partner/subpartners/detail.html", context)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotAllowed
@@ -19,6 +18,7 @@ from core.paging import InvalidCursor, Page, keyset_page
 from partners import access, selectors, services
 from partners.choices import Role
 from partners.models import Membership, Partner
+from portals.crumbs import partner_crumbs
 from portals.decorators import acting_user, partner_required
 from portals.forms import InviteForm, add_service_errors, error_text
 from portals.partner.forms import RoleForm
@@ -79,7 +79,7 @@ def render_team(
         "querystring": "",
         "can_manage": can_manage,
         "invite_form": (invite_form or InviteForm()) if can_manage else None,
-        "breadcrumbs": [("Partner portal", reverse("partner:home")), ("My team", None)],
+        "breadcrumbs": partner_crumbs(("My team", None)),
     }
     return render(request, "portals/partner/team/list.html", context)
 

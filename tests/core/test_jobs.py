@@ -1,18 +1,29 @@
 """Background jobs: their progress, their end, their error report, who may watch them (portal and
-API), and the claim that keeps a job from running twice at once."""
+API), the claim that keeps a job from running twice at once, and the sweep that sends stalled jobs
+to their task again (time is moved through the sweep's `now`)."""
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from celery import shared_task
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection, connections, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from core import jobs
 from core.errors import InvalidTransition
 from core.models import Job
 from core.services import api_token_create
+from core.tasks import requeue_stale_jobs_task
+from leads import imports
+from leads.models import Lead, LeadSettings
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -265,3 +276,354 @@ def test_api_jobs_are_scoped_like_the_portal(world, api, path):
         assert api(stranger).get(url).status_code == 404
     assert api(None).get(url).status_code == 401
     assert api(world.cm_a).get(path.format(id=2**63)).status_code == 404
+
+
+# --- Stale jobs ----------------------------------------------------------------------------------------
+
+PROBE_TASK = "tests.core.run_probe_job"
+probe_runs: list[int] = []
+
+
+@shared_task(name=PROBE_TASK)
+def run_probe_job(job_id: int) -> None:
+    probe_runs.append(job_id)
+
+
+@pytest.fixture
+def probe(monkeypatch):
+    """Jobs of kind "probe" are run by PROBE_TASK, which only records the ids it was sent (in-process);
+    no other kind is registered."""
+    monkeypatch.setattr(jobs, "_RUNNERS", {})
+    jobs.register_job_runner("probe", PROBE_TASK)
+    probe_runs.clear()
+    yield probe_runs
+    probe_runs.clear()
+
+
+def idle_job(owner, minutes: float, kind: str = "probe", **fields) -> Job:
+    """A job made `minutes` ago that showed no sign of life since (running=True: after some progress)."""
+    job = jobs.job_start(kind=kind, owner=owner, title="Probe", total=10)
+    if fields.pop("running", False):
+        jobs.job_progress(job=job, done=fields.pop("done", 4), ok_count=4)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.heartbeat_at = job.created_at = timezone.now() - timedelta(minutes=minutes)
+    job.save()
+    return job
+
+
+def sweep(capture, minutes_later: float = 0, **options) -> jobs.StaleJobs:
+    """Run the sweep `minutes_later` from now, and the tasks it queues on commit."""
+    with capture(execute=True):
+        return jobs.jobs_requeue_stale(now=timezone.now() + timedelta(minutes=minutes_later), **options)
+
+
+def test_a_kind_is_run_by_one_task(probe):
+    jobs.register_job_runner("probe", PROBE_TASK)  # again, as a second ready() would
+
+    assert jobs.job_runner("probe") == PROBE_TASK
+    assert jobs.job_runner("other") is None
+    with pytest.raises(ValueError, match="run by tests.core.run_probe_job already"):
+        jobs.register_job_runner("probe", "elsewhere.tasks.other_task")
+
+
+def test_progress_is_a_sign_of_life(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=60)
+    jobs.job_progress(job=job, done=1)
+
+    outcome = sweep(django_capture_on_commit_callbacks, minutes_later=14)
+    assert (outcome, probe) == (jobs.StaleJobs(), [])
+
+
+def test_a_job_queued_for_less_than_the_threshold_waits(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=0)
+
+    assert sweep(django_capture_on_commit_callbacks, minutes_later=14.9) == jobs.StaleJobs()
+    job.refresh_from_db()
+    assert (job.status, job.requeues, probe) == ("queued", 0, [])
+
+
+def test_a_job_never_started_is_sent_to_its_task_again(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=16)
+
+    outcome = sweep(django_capture_on_commit_callbacks)
+
+    assert (outcome.requeued, outcome.failed, probe) == ([job.pk], [], [job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.requeues) == ("queued", 1)
+    assert job.message == "Not started after 16 min; sent to the workers again (retry 1 of 3)."
+    # Sent again, it waits another STALE_AFTER before the next try.
+    assert sweep(django_capture_on_commit_callbacks, minutes_later=14) == jobs.StaleJobs()
+    assert probe == [job.pk]
+
+
+def test_a_running_job_without_progress_is_restarted(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=20, running=True, done=4)
+
+    outcome = sweep(django_capture_on_commit_callbacks)
+
+    assert (outcome.requeued, probe) == ([job.pk], [job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.done, job.requeues) == ("running", 4, 1)
+    assert job.message == "No progress for 20 min; restarting after row 4 (retry 1 of 3)."
+
+
+def test_a_job_that_never_starts_fails_after_three_tries_and_says_so(
+    world, probe, login, django_capture_on_commit_callbacks
+):
+    job = idle_job(world.cm_a, minutes=0)
+
+    for minutes in (16, 32, 48):
+        assert sweep(django_capture_on_commit_callbacks, minutes_later=minutes).requeued == [job.pk]
+    assert sweep(django_capture_on_commit_callbacks, minutes_later=62) == jobs.StaleJobs()  # not yet
+    outcome = sweep(django_capture_on_commit_callbacks, minutes_later=64)
+
+    assert (outcome.requeued, outcome.failed, probe) == ([], [job.pk], [job.pk] * 3)
+    job.refresh_from_db()
+    assert (job.status, job.requeues, job.finished_at is not None) == ("failed", 3, True)
+    message = (
+        "This job never started: no worker took it in 64 min, although it was sent again 3 times. "
+        "Nothing was done; start it again."
+    )
+    assert job.message == message
+    body = login(world.cm_a).get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert "Failed</span>" in body and message in body
+    assert sweep(django_capture_on_commit_callbacks, minutes_later=200) == jobs.StaleJobs()
+
+
+def test_a_stopped_job_fails_keeping_its_counts_and_drops_its_file(
+    world, probe, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    stored = default_storage.save("imports/probe.csv", ContentFile(b"company,country\nAcme,DE\n"))
+    job = idle_job(world.cm_a, minutes=16, running=True, done=4, requeues=3, input_file=stored)
+
+    outcome = sweep(django_capture_on_commit_callbacks)
+
+    assert (outcome.failed, probe) == ([job.pk], [])
+    job.refresh_from_db()
+    assert (job.status, job.done, job.ok_count, job.input_file) == ("failed", 4, 4, "")
+    assert job.message == (
+        "This job stopped after 4 of 10 rows and did not go on, although it was sent again 3 times. "
+        "What it saved before is kept; start it again for the rest."
+    )
+    assert not default_storage.exists(stored)
+
+
+def test_the_limits_are_the_callers(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=3)
+
+    outcome = sweep(django_capture_on_commit_callbacks, stale_after=timedelta(minutes=2), max_requeues=0)
+
+    assert outcome.failed == [job.pk]
+    job.refresh_from_db()
+    assert (
+        job.message == "This job never started: no worker took it in 3 min. Nothing was done; start it again."
+    )
+
+
+def test_finished_jobs_and_jobs_nobody_can_rerun_are_left_alone(
+    world, probe, django_capture_on_commit_callbacks
+):
+    done = idle_job(world.cm_a, minutes=600)
+    jobs.job_finish(job=done)
+    failed = idle_job(world.cm_a, minutes=600)
+    jobs.job_fail(job=failed, message="The uploaded file is gone.")
+    unregistered = idle_job(world.cm_a, minutes=600, kind="export")
+
+    assert sweep(django_capture_on_commit_callbacks) == jobs.StaleJobs()
+    assert probe == []
+    unregistered.refresh_from_db()
+    assert (unregistered.status, unregistered.requeues, unregistered.message) == ("queued", 0, "")
+
+
+def test_the_sweep_works_in_batches(world, probe, django_capture_on_commit_callbacks):
+    stale = [idle_job(world.cm_a, minutes=30 - n) for n in range(5)]
+
+    outcome = sweep(django_capture_on_commit_callbacks, batch=2)
+
+    assert outcome.requeued == [job.pk for job in stale]  # the longest idle first
+    assert sorted(probe) == sorted(job.pk for job in stale)
+
+
+def test_the_beat_task_sweeps(world, probe, django_capture_on_commit_callbacks):
+    job = idle_job(world.cm_a, minutes=16)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stale_jobs_task.delay().get() == 1
+
+    assert probe == [job.pk]
+
+
+def test_beat_sweeps_stale_jobs_every_5_minutes():
+    entry = settings.CELERY_BEAT_SCHEDULE["requeue-stale-jobs"]
+
+    assert (entry["task"], entry["schedule"]) == ("core.tasks.requeue_stale_jobs_task", 300.0)
+    assert entry["options"]["expires"] < entry["schedule"]
+    assert requeue_stale_jobs_task.name == entry["task"]
+
+
+def test_a_job_its_worker_still_holds_is_alive_and_not_sent_again(
+    world, probe, on_postgres, django_capture_on_commit_callbacks
+):
+    if not on_postgres:
+        pytest.skip("a worker's claim is a PostgreSQL advisory lock; SQLite runs tasks in-process")
+    job = idle_job(world.cm_a, minutes=40, running=True)
+    claimed, release = threading.Event(), threading.Event()
+
+    def worker():
+        try:
+            with jobs.job_claim(job) as ok:
+                if ok:
+                    claimed.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert claimed.wait(10)
+        now = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = jobs.jobs_requeue_stale(now=now)
+    finally:
+        release.set()
+        thread.join()
+
+    assert (outcome.alive, outcome.requeued, probe) == ([job.pk], [], [])
+    job.refresh_from_db()
+    assert (job.status, job.requeues, job.heartbeat_at) == ("running", 0, now)
+    # Once its worker lets go, it is stale again after STALE_AFTER.
+    assert sweep(django_capture_on_commit_callbacks, minutes_later=16).requeued == [job.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_another_sweep_has_locked_is_skipped(world, probe, on_postgres):
+    if not on_postgres:
+        pytest.skip("SKIP LOCKED row locks are PostgreSQL's")
+    job = idle_job(world.cm_a, minutes=20)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_sweep():
+        try:
+            with transaction.atomic():
+                Job.objects.select_for_update().get(pk=job.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_sweep)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        assert jobs.jobs_requeue_stale() == jobs.StaleJobs()
+    finally:
+        release.set()
+        thread.join()
+    assert probe == []
+    assert jobs.jobs_requeue_stale().requeued == [job.pk]
+    assert probe == [job.pk]  # sent once the sweep committed
+
+
+claims: list[bool] = []
+
+
+@shared_task(name="tests.core.claim_probe_job")
+def claim_probe_job(job_id: int) -> None:
+    """Claims the job from another connection, as a worker process would."""
+
+    def worker():
+        try:
+            with jobs.job_claim(Job(pk=job_id)) as claimed:
+                claims.append(claimed)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_sent_again_can_claim_its_job(world, monkeypatch, on_postgres):
+    if not on_postgres:
+        pytest.skip("the claim is a PostgreSQL advisory lock")
+    monkeypatch.setattr(jobs, "_RUNNERS", {"probe": "tests.core.claim_probe_job"})
+    claims.clear()
+    job = idle_job(world.cm_a, minutes=20)
+
+    assert jobs.jobs_requeue_stale().requeued == [job.pk]
+    assert claims == [True]  # sent once the sweep had committed and let go of the job's lock
+
+
+# The lead import is the first kind with a runner (leads registers it); these tests register it
+# themselves, to show what the sweep does to a real import.
+
+
+@pytest.fixture
+def lead_imports(monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(jobs, "_RUNNERS", {imports.JOB_KIND: "leads.tasks.import_leads_task"})
+    LeadSettings.objects.update_or_create(pk=1, defaults={"auto_route": False})
+
+
+def import_file(companies: list[str]) -> SimpleUploadedFile:
+    lines = ["company,country", *(f"{company},DE" for company in companies)]
+    return SimpleUploadedFile("leads.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+
+
+def test_an_import_queued_while_the_broker_was_down_runs_when_sent_again(
+    world, lead_imports, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # its task never reached a worker
+        job = imports.lead_import_start(actor=world.cm_a, uploaded_file=import_file(["Acme", "Bolt"]))
+
+    outcome = sweep(django_capture_on_commit_callbacks, minutes_later=16)
+
+    assert outcome.requeued == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.ok_count, job.requeues, job.input_file) == ("done", 2, 1, "")
+    assert sorted(Lead.objects.values_list("company", flat=True)) == ["Acme", "Bolt"]
+
+
+def test_an_import_whose_worker_died_resumes_after_its_last_chunk(
+    world, lead_imports, monkeypatch, django_capture_on_commit_callbacks
+):
+    companies = [f"No id {n}" for n in range(5)]  # no external ids: only the resume point avoids duplicates
+    with django_capture_on_commit_callbacks(execute=False):
+        job = imports.lead_import_start(actor=world.cm_a, uploaded_file=import_file(companies))
+    real_commit, calls = imports._commit_chunk, []
+
+    def dies_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_commit_chunk", dies_on_the_second_chunk)
+    with pytest.raises(OperationalError):
+        imports.lead_import_run(job_id=job.pk, chunk_rows=2)
+    monkeypatch.setattr(imports, "_commit_chunk", real_commit)
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("running", 2)
+
+    outcome = sweep(django_capture_on_commit_callbacks, minutes_later=16)
+
+    assert outcome.requeued == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.done, job.ok_count) == ("done", 5, 5)
+    assert sorted(Lead.objects.values_list("company", flat=True)) == companies
+
+
+def test_a_task_this_process_does_not_know_is_sent_by_name(
+    world, probe, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(jobs, "_RUNNERS", {"export": "elsewhere.tasks.export_task"})
+    sent = []
+    monkeypatch.setattr(jobs.current_app, "send_task", lambda name, args: sent.append((name, args)))
+    job = idle_job(world.cm_a, minutes=16, kind="export")
+
+    assert sweep(django_capture_on_commit_callbacks).requeued == [job.pk]
+    assert sent == [("elsewhere.tasks.export_task", [job.pk])]
