@@ -66,7 +66,6 @@ EXAMPLE_CSV = (
 )
 MAX_FILE_BYTES = 50 * 1024 * 1024
 CHUNK_ROWS = 5_000
-ROUTE_BATCH = 500
 STORAGE_DIR = "imports"
 # A chunk that meets a concurrent import of the same external ids is tried again this often.
 CHUNK_ATTEMPTS = 3
@@ -547,10 +546,7 @@ def _route_new_leads(job: Job) -> int:
     if job.ok_count == 0 or not LeadSettings.current().auto_route:
         return 0
     job_progress(job=job, done=job.done, message="Routing the new leads…")
-    routed = 0
-    while batch := services.leads_route_batch(limit=ROUTE_BATCH):
-        routed += batch
-    return routed
+    return services.leads_route_pending()
 
 
 def _summary(job: Job, routed: int) -> str:

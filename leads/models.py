@@ -254,15 +254,28 @@ class DispatchDecision(models.Model):
         "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     candidates = models.JSONField(default=list)
+    # A rule with many candidates keeps its best few in `candidates`; how many it considered and
+    # how many of the others were left out, by reason ({"at capacity": 12, ...}).
+    considered = models.PositiveIntegerField(default=0)
+    left_out = models.JSONField(default=dict, blank=True)
     rules_tried = models.JSONField(default=list)
     reason = models.CharField(max_length=500)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Automatic decisions are e-mailed in digests (leads.services.routing_digests_send); set when sent.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["id"],
+                name="decision_to_notify",
+                condition=models.Q(notified_at__isnull=True, decided_by__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reason

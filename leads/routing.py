@@ -3,22 +3,34 @@
 A `RoutingContext` loads the active rules and what routing needs of every partner (status, tier
 weight, capacity, coordinates, certifications) once, counts open leads and recent dispatches lazily for
 the partners a rule considers, and keeps the counts current as it assigns leads, so that a batch of
-leads is routed with a handful of queries.
+leads is routed with a handful of queries and little work per lead:
 
-`RoutingContext.decide(lead, declined=...)` answers a `Decision`: the rule that decided, every
-candidate with its deciding figure or the reason it was left out, the rules tried before it, and one
-readable sentence. Nothing is written here; leads.services stores the decision and moves the lead.
+- rules are indexed by country, so a lead only looks at the rules that can match it;
+- each rule's candidates (explicit list, or the active partners filtered by tier, type and
+  certification) are computed once per context, with a `RuleState` that ranks them: for `weighted`
+  and `least_loaded` a heap of (figure, partner) kept current lazily, for `nearest` unit vectors on
+  the sphere (numpy), where the largest dot product is the shortest great-circle distance;
+- approved deal registrations can be loaded once for a batch (`preload_protection`).
+
+`RoutingContext.decide(facts, declined=...)` answers a `Decision`: the rule that decided, the
+candidates with their deciding figure or the reason they were left out (all of them for a rule with
+at most FULL_LIST candidates; the best TOP and the counts of those left out, by reason, for larger
+ones), the rules tried before it, and one readable sentence. Nothing is written here;
+leads.services stores the decision and moves the lead.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -29,6 +41,14 @@ from partners.models import Partner
 
 FAIRNESS_WINDOW = timedelta(days=30)
 EARTH_RADIUS_KM = 6371.0088
+FULL_LIST = 25  # a rule with at most this many candidates explains every one of them
+TOP = 5  # a larger rule keeps its best TOP eligible candidates and counts the others
+COUNTRY_SKIPS_LISTED = 3  # more rules skipped for the lead's country are summed up in one line
+
+LEFT_OUT_CAPACITY = "at capacity"
+LEFT_OUT_DECLINED = "declined this lead"
+LEFT_OUT_INACTIVE = "not active"
+LEFT_OUT_NO_COORDINATES = "no coordinates"
 
 
 @dataclass
@@ -74,12 +94,45 @@ class Decision:
     rules_tried: list[dict[str, Any]] = field(default_factory=list)
     reason: str = ""
     accept_within_hours: int = 48
+    # How many partners the deciding rule considered, and how many of those not listed in
+    # `candidates` were left out, by reason (a large rule lists only its best TOP).
+    considered: int = 0
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def ranked(self) -> list[Candidate]:
         """The eligible candidates, best first (the proposals a channel manager picks from)."""
         eligible = [c for c in self.candidates if not c.excluded]
         return sorted(eligible, key=lambda c: (c.figure if c.figure is not None else 0.0, c.partner_id))
+
+
+@dataclass(slots=True)
+class LeadFacts:
+    """What routing reads of a lead (a model instance or a row fetched for a batch)."""
+
+    pk: int | None
+    country: str
+    region: str
+    postal_code: str
+    category_id: int | None
+    estimated_value: Decimal | None
+    source: str
+    latitude: float | None
+    longitude: float | None
+    normalised_company: str
+    domain: str
+
+    @classmethod
+    def of(cls, lead: Lead) -> LeadFacts:
+        from customers.models import email_domain, normalise_company
+
+        return cls(
+            pk=lead.pk, country=lead.country, region=lead.region or "", postal_code=lead.postal_code or "",
+            category_id=lead.category_id, estimated_value=lead.estimated_value, source=lead.source,
+            latitude=None if lead.latitude is None else float(lead.latitude),
+            longitude=None if lead.longitude is None else float(lead.longitude),
+            normalised_company=normalise_company(lead.company), domain=email_domain(lead.email),
+        )  # fmt: skip
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -90,10 +143,20 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def rule_mismatch(rule: DispatchRule, lead: Lead, category_ids: frozenset[int]) -> str:
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    p, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(p) * math.cos(lam), math.cos(p) * math.sin(lam), math.sin(p))
+
+
+def rule_mismatch(rule: DispatchRule, lead: LeadFacts | Lead, category_ids: frozenset[int]) -> str:
     """Why `rule` does not apply to `lead` ('' when it does)."""
     if rule.countries and lead.country not in rule.countries:
         return f"country {lead.country} not in {', '.join(rule.countries)}"
+    return conditions_mismatch(rule, lead, category_ids)
+
+
+def conditions_mismatch(rule: DispatchRule, lead: LeadFacts | Lead, category_ids: frozenset[int]) -> str:
+    """rule_mismatch without the country, for rules already chosen by the lead's country."""
     if rule.regions and (lead.region or "").lower() not in {r.lower() for r in rule.regions}:
         return f"region “{lead.region or '—'}” not in the rule's regions"
     if rule.postal_prefixes and not any((lead.postal_code or "").startswith(p) for p in rule.postal_prefixes):
@@ -110,6 +173,129 @@ def rule_mismatch(rule: DispatchRule, lead: Lead, category_ids: frozenset[int]) 
     return ""
 
 
+class RuleState:
+    """One rule's candidates in a context, ranked for quick choosing.
+
+    `ids` are the rule's candidates; `static_out` those left out whatever the lead (not active, no
+    coordinates for `nearest`); `live` the others, which are ranked: a heap of (figure, partner id)
+    for `weighted` and `least_loaded`, whose entries are checked against the partner's current
+    figure when they surface (figures only grow as leads are assigned; a released partner is pushed
+    again), or, for `nearest`, unit vectors with a mask of the partners at capacity."""
+
+    def __init__(self, context: RoutingContext, rule: DispatchRule, ids: list[int]) -> None:
+        self.context = context
+        self.rule = rule
+        self.ids = ids
+        self.id_set = frozenset(ids)
+        self.static_out: dict[int, str] = {}
+        partners = context.partners
+        context.ensure_counts(ids)
+        live: list[int] = []
+        for pid in ids:
+            info = partners[pid]
+            if info.status != PartnerStatus.ACTIVE:
+                self.static_out[pid] = f"{LEFT_OUT_INACTIVE} ({info.status})"
+            elif rule.strategy == Strategy.NEAREST and (info.latitude is None or info.longitude is None):
+                self.static_out[pid] = LEFT_OUT_NO_COORDINATES
+            else:
+                live.append(pid)
+        self.live = live
+        self.static_counts = Counter(
+            LEFT_OUT_INACTIVE if r.startswith(LEFT_OUT_INACTIVE) else r for r in self.static_out.values()
+        )
+        self.full = {pid for pid in live if context.is_full(pid)}
+        for pid in live:
+            context.rule_states_of.setdefault(pid, []).append(self)
+        self.heap: list[tuple[float, int]] = []
+        if rule.strategy == Strategy.NEAREST:
+            self.positions = {pid: i for i, pid in enumerate(live)}
+            self.id_array = np.array(live, dtype=np.int64)
+            self.xyz = np.array(
+                [unit_vector(partners[p].latitude or 0.0, partners[p].longitude or 0.0) for p in live],
+                dtype=np.float64,
+            ).reshape(len(live), 3)
+            self.available = np.array([pid not in self.full for pid in live], dtype=bool)
+        else:
+            self.heap = [(context.figure(rule.strategy, pid), pid) for pid in live if pid not in self.full]
+            heapq.heapify(self.heap)
+
+    # --- keeping current ---------------------------------------------------------------------
+    def became_full(self, pid: int) -> None:
+        self.full.add(pid)
+        if self.rule.strategy == Strategy.NEAREST:
+            self.available[self.positions[pid]] = False
+
+    def became_free(self, pid: int) -> None:
+        self.full.discard(pid)
+        if self.rule.strategy == Strategy.NEAREST:
+            self.available[self.positions[pid]] = True
+        else:
+            heapq.heappush(self.heap, (self.context.figure(self.rule.strategy, pid), pid))
+
+    def figure_changed(self, pid: int) -> None:
+        """A partner's figure went down (a lead left it): rank it again."""
+        if self.rule.strategy != Strategy.NEAREST and pid not in self.full:
+            heapq.heappush(self.heap, (self.context.figure(self.rule.strategy, pid), pid))
+
+    # --- choosing ----------------------------------------------------------------------------
+    def best(self, facts: LeadFacts, declined: set[int], count: int) -> list[tuple[float, int]]:
+        """Up to `count` eligible candidates, best first, as (figure, partner id)."""
+        if self.rule.strategy == Strategy.NEAREST:
+            return self._nearest(facts, declined, count)
+        context, strategy, heap = self.context, self.rule.strategy, self.heap
+        out: list[tuple[float, int]] = []
+        keep: list[tuple[float, int]] = []
+        seen: set[int] = set()
+        while heap and len(out) < count:
+            entry = heapq.heappop(heap)
+            figure, pid = entry
+            if pid in seen or pid in self.full:
+                continue  # a duplicate, or full (pushed again when it has room)
+            current = context.figure(strategy, pid)
+            if figure != current:
+                if figure < current:
+                    heapq.heappush(heap, (current, pid))  # it was given leads since: rank it again
+                continue  # else an older entry of a partner pushed again when a lead left it
+            seen.add(pid)
+            keep.append(entry)
+            if pid not in declined:
+                out.append(entry)
+        for entry in keep:
+            heapq.heappush(heap, entry)
+        return out
+
+    def _nearest(self, facts: LeadFacts, declined: set[int], count: int) -> list[tuple[float, int]]:
+        if not len(self.id_array) or facts.latitude is None or facts.longitude is None:
+            return []
+        vector = np.array(unit_vector(facts.latitude, facts.longitude), dtype=np.float64)
+        dots = np.where(self.available, self.xyz @ vector, -np.inf)
+        for pid in declined:
+            position = self.positions.get(pid)
+            if position is not None:
+                dots[position] = -np.inf
+        picked = np.argpartition(-dots, count)[:count] if count < len(dots) else np.arange(len(dots))
+        out: list[tuple[float, int]] = []
+        for i in picked.tolist():
+            dot = float(dots[i])
+            if dot == -np.inf:
+                continue
+            chord = math.sqrt(max(0.0, 2.0 - 2.0 * min(1.0, dot)))
+            out.append((2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2)), int(self.id_array[i])))
+        out.sort()
+        return out
+
+    def left_out(self, declined: set[int]) -> dict[str, int]:
+        counts = dict(self.static_counts)
+        if self.full:
+            counts[LEFT_OUT_CAPACITY] = len(self.full)
+        if declined:
+            gone = sum(1 for pid in declined if pid in self.id_set and pid not in self.static_out)
+            gone -= sum(1 for pid in declined if pid in self.full)
+            if gone:
+                counts[LEFT_OUT_DECLINED] = gone
+        return counts
+
+
 class RoutingContext:
     """Rules and partner figures loaded once for a batch (five queries), kept current in memory."""
 
@@ -123,6 +309,10 @@ class RoutingContext:
         )
         self.rule_partner_ids = {r.pk: [p.pk for p in r.partners.all()] for r in self.rules}
         self.rule_category_ids = {r.pk: frozenset(c.pk for c in r.categories.all()) for r in self.rules}
+        # The rules a lead of each country can match, in priority order, with each rule's place in
+        # the whole order (to tell how many rules of other countries came before it).
+        self.position = {r.pk: i for i, r in enumerate(self.rules)}
+        self._by_country: dict[str, list[DispatchRule]] = {}
         certifications: dict[int, set[int]] = {}
         for partner_id, cert_id in Partner.certifications.through.objects.values_list(
             "partner_id", "certification_id"
@@ -152,6 +342,11 @@ class RoutingContext:
         # explicit partners does not count the leads of every partner.
         self._counted: set[int] = set()
         self.active_ids = [p.id for p in self.partners.values() if p.status == PartnerStatus.ACTIVE]
+        self.states: dict[int, RuleState] = {}
+        self.rule_states_of: dict[int, list[RuleState]] = {}
+        self._protection: tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]] | None = (
+            None
+        )
 
     # --- counts -------------------------------------------------------------------------------
     WHOLE_TABLE_ABOVE = 1000  # above this many unknown partners, one grouped scan beats IN (…)
@@ -180,51 +375,91 @@ class RoutingContext:
                 self.partners[pid].recent = n
         self._counted.update(wanted)
 
+    def is_full(self, pid: int) -> bool:
+        info = self.partners[pid]
+        return info.open_leads >= info.capacity
+
+    def figure(self, strategy: str, pid: int) -> float:
+        info = self.partners[pid]
+        if strategy == Strategy.LEAST_LOADED:
+            return info.open_leads / info.capacity if info.capacity else math.inf
+        return info.recent / info.weight  # weighted: fewest recent leads per unit of tier weight
+
     # --- bookkeeping --------------------------------------------------------------------------
-    def assigned(self, partner_id: int) -> None:
-        """Count a lead just given to a partner (open load and fairness). Called after the lead is
-        saved: a partner counted only now already includes it."""
+    def assigned(self, partner_id: int, *, saved: bool = True) -> None:
+        """Count a lead just given to a partner (open load and fairness). After the lead is saved,
+        a partner counted only now already includes it; a batch counts before it writes (saved=False)."""
         if partner_id not in self._counted:
             self.ensure_counts([partner_id])
-            return
+            if saved:
+                return
         info = self.partners.get(partner_id)
         if info:
+            was_full = info.open_leads >= info.capacity
             info.open_leads += 1
             info.recent += 1
+            if not was_full and info.open_leads >= info.capacity:
+                for state in self.rule_states_of.get(partner_id, ()):
+                    state.became_full(partner_id)
 
     def released(self, partner_id: int) -> None:
         """A lead left a partner (declined or late); call before the lead row itself changes."""
         self.ensure_counts([partner_id])
         info = self.partners.get(partner_id)
         if info and info.open_leads > 0:
+            was_full = info.open_leads >= info.capacity
             info.open_leads -= 1
+            for state in self.rule_states_of.get(partner_id, ()):
+                if was_full and info.open_leads < info.capacity:
+                    state.became_free(partner_id)
+                else:
+                    state.figure_changed(partner_id)
 
     # --- deciding -----------------------------------------------------------------------------
-    def protected_partner(self, lead: Lead) -> tuple[int, str] | None:
-        """An approved deal registration protecting this lead's customer: (partner id, company)."""
-        from customers.models import email_domain, normalise_company
+    def preload_protection(self) -> None:
+        """Load the approved, still protected deal registrations once (for a batch): protected_partner
+        then answers from memory instead of one query per lead."""
+        by_name: dict[str, list[tuple[Any, ...]]] = {}
+        by_domain: dict[str, list[tuple[Any, ...]]] = {}
+        for row in DealRegistration.objects.filter(
+            status=RegistrationStatus.APPROVED, protected_until__gte=self.now.date()
+        ).values_list("created_at", "id", "partner_id", "customer_company", "lead_id", "normalised_company",
+                      "customer_domain"):  # fmt: skip
+            if row[5]:
+                by_name.setdefault(row[5], []).append(row[:5])
+            if row[6]:
+                by_domain.setdefault(row[6], []).append(row[:5])
+        self._protection = (by_name, by_domain)
 
-        name = normalise_company(lead.company)
-        domain = email_domain(lead.email)
+    def protected_partner(self, facts: LeadFacts) -> tuple[int, str] | None:
+        """An approved deal registration protecting this lead's customer: (partner id, company)."""
+        name, domain = facts.normalised_company, facts.domain
+        if self._protection is not None:
+            by_name, by_domain = self._protection
+            rows = (by_name.get(name, []) if name else []) + (by_domain.get(domain, []) if domain else [])
+            rows = [r for r in rows if facts.pk is None or r[4] != facts.pk]
+            if not rows:
+                return None
+            first = min(rows, key=lambda r: (r[0], r[1]))
+            return first[2], first[3]
         match = Q(normalised_company=name) if name else Q(pk__in=[])
         if domain:
             match |= Q(customer_domain=domain)
+        registrations = DealRegistration.objects.filter(
+            match, status=RegistrationStatus.APPROVED, protected_until__gte=self.now.date()
+        )
+        if facts.pk is not None:
+            registrations = registrations.exclude(lead_id=facts.pk)
         registration = (
-            DealRegistration.objects.filter(
-                match, status=RegistrationStatus.APPROVED, protected_until__gte=self.now.date()
-            )
-            .exclude(lead_id=lead.pk)
-            .order_by("created_at")
-            .values_list("partner_id", "customer_company")
-            .first()
+            registrations.order_by("created_at", "id").values_list("partner_id", "customer_company").first()
         )
         return (registration[0], registration[1]) if registration else None
 
-    def candidate_ids(self, rule: DispatchRule) -> Iterable[int]:
+    def candidate_ids(self, rule: DispatchRule) -> list[int]:
         explicit = self.rule_partner_ids.get(rule.pk) or []
         if explicit:
-            return explicit
-        ids: Iterable[int] = self.active_ids
+            return [pid for pid in explicit if pid in self.partners]
+        ids: list[int] = self.active_ids
         if rule.min_tier_id:
             floor = rule.min_tier.rank if rule.min_tier else 0
             ids = [i for i in ids if self.partners[i].tier_rank >= floor]
@@ -234,39 +469,76 @@ class RoutingContext:
             ids = [i for i in ids if rule.certification_id in self.partners[i].certifications]
         return ids
 
-    def evaluate(self, rule: DispatchRule, lead: Lead, declined: set[int]) -> list[Candidate]:
-        """Every candidate of a rule with its figure, or why it is left out."""
+    def state(self, rule: DispatchRule) -> RuleState:
+        state = self.states.get(rule.pk)
+        if state is None:
+            state = self.states[rule.pk] = RuleState(self, rule, self.candidate_ids(rule))
+        return state
+
+    def rules_for(self, country: str) -> list[DispatchRule]:
+        rules = self._by_country.get(country)
+        if rules is None:
+            rules = self._by_country[country] = [
+                r for r in self.rules if not r.countries or country in r.countries
+            ]
+        return rules
+
+    def evaluate(self, rule: DispatchRule, facts: LeadFacts, declined: set[int]) -> list[Candidate]:
+        """Every candidate of a rule with its figure, or why it is left out (small rules)."""
+        state = self.state(rule)
         out: list[Candidate] = []
-        ids = list(self.candidate_ids(rule))
-        self.ensure_counts(ids)
-        for pid in ids:
-            info = self.partners.get(pid)
-            if info is None:
-                continue
+        ranked = {pid: figure for figure, pid in state.best(facts, declined, len(state.live))}
+        for pid in state.ids:
+            info = self.partners[pid]
             cand = Candidate(partner_id=pid, name=info.name)
-            if info.status != PartnerStatus.ACTIVE:
-                cand.excluded = f"not active ({info.status})"
+            if pid in state.static_out:
+                cand.excluded = state.static_out[pid]
             elif pid in declined:
-                cand.excluded = "declined this lead"
-            elif info.open_leads >= info.capacity:
-                cand.excluded = f"at capacity ({info.open_leads}/{info.capacity} open leads)"
-            elif rule.strategy == Strategy.NEAREST:
-                if info.latitude is None or info.longitude is None:
-                    cand.excluded = "no coordinates"
-                elif lead.latitude is not None and lead.longitude is not None:
-                    cand.figure = great_circle_km(
-                        float(lead.latitude), float(lead.longitude), info.latitude, info.longitude
-                    )
-            elif rule.strategy == Strategy.LEAST_LOADED:
-                cand.figure = info.open_leads / info.capacity if info.capacity else math.inf
-            else:  # weighted: fewest recent leads per unit of tier weight, fair over time
-                cand.figure = info.recent / info.weight
+                cand.excluded = LEFT_OUT_DECLINED
+            elif pid in state.full:
+                cand.excluded = f"{LEFT_OUT_CAPACITY} ({info.open_leads}/{info.capacity} open leads)"
+            elif pid in ranked:
+                cand.figure = ranked[pid]
+            else:  # pragma: no cover - every live, free, not declined partner is ranked
+                cand.excluded = "not ranked"
             out.append(cand)
         return out
 
-    def decide(self, lead: Lead, *, declined: set[int] | None = None) -> Decision:
+    def _tried_for_country(self, facts: LeadFacts, upto: int | None) -> list[dict[str, Any]]:
+        """The rules of other countries before position `upto` (all when None): listed one by one
+        when there are few, else summed up in one line."""
+        end = len(self.rules) if upto is None else upto
+        same = 0
+        for rule in self.rules_for(facts.country):
+            if self.position[rule.pk] >= end:
+                break
+            same += 1
+        skipped = end - same
+        if skipped == 0:
+            return []
+        if skipped > COUNTRY_SKIPS_LISTED:
+            return [
+                {
+                    "rule": f"{skipped} rules for other countries",
+                    "outcome": f"did not match: country {facts.country}",
+                }
+            ]
+        return [
+            {
+                "rule": r.name,
+                "outcome": f"did not match: country {facts.country} not in {', '.join(r.countries)}",
+                "_at": r.pk,
+            }
+            for r in self.rules[:end]
+            if r.countries and facts.country not in r.countries
+        ]
+
+    def decide(self, lead: Lead | LeadFacts, *, declined: set[int] | None = None, top: int = TOP) -> Decision:
+        """Route one lead in memory (nothing written). A rule with more than FULL_LIST candidates
+        lists its best `top` eligible ones and counts the others."""
+        facts = lead if isinstance(lead, LeadFacts) else LeadFacts.of(lead)
         declined = declined or set()
-        protected = self.protected_partner(lead)
+        protected = self.protected_partner(facts)
         if protected:
             pid, company = protected
             info = self.partners.get(pid)
@@ -275,6 +547,7 @@ class RoutingContext:
                 return Decision(
                     partner_id=pid, rule=None, strategy="deal_registration", candidates=[cand],
                     reason=f"{info.name}: {company} is protected by their approved deal registration.",
+                    considered=1,
                 )  # fmt: skip
             return Decision(
                 partner_id=None, rule=None, strategy="deal_registration",
@@ -282,33 +555,68 @@ class RoutingContext:
                 f"{info.name if info else 'a partner'}, who cannot take it now; no other partner may.",
             )  # fmt: skip
         tried: list[dict[str, Any]] = []
-        for rule in self.rules:
-            mismatch = rule_mismatch(rule, lead, self.rule_category_ids.get(rule.pk, frozenset()))
+        for rule in self.rules_for(facts.country):
+            mismatch = conditions_mismatch(rule, facts, self.rule_category_ids.get(rule.pk, frozenset()))
             if mismatch:
-                tried.append({"rule": rule.name, "outcome": f"did not match: {mismatch}"})
+                tried.append({"rule": rule.name, "outcome": f"did not match: {mismatch}", "_at": rule.pk})
                 continue
-            if rule.strategy == Strategy.NEAREST and (lead.latitude is None or lead.longitude is None):
-                tried.append({"rule": rule.name, "outcome": "nearest needs the lead's coordinates"})
+            if rule.strategy == Strategy.NEAREST and (facts.latitude is None or facts.longitude is None):
+                tried.append(
+                    {"rule": rule.name, "outcome": "nearest needs the lead's coordinates", "_at": rule.pk}
+                )
                 continue
-            candidates = self.evaluate(rule, lead, declined)
-            eligible = [c for c in candidates if not c.excluded]
+            state = self.state(rule)
+            if len(state.ids) <= FULL_LIST:
+                candidates = self.evaluate(rule, facts, declined)
+                eligible = [c for c in candidates if not c.excluded]
+                left_out: dict[str, int] = {}
+            else:
+                ranked = state.best(facts, declined, top)
+                eligible = [Candidate(partner_id=p, name=self.partners[p].name, figure=f) for f, p in ranked]
+                candidates = eligible
+                left_out = state.left_out(declined)
             if not eligible:
                 tried.append(
-                    {"rule": rule.name, "outcome": f"no candidate left ({len(candidates)} considered)"}
+                    {
+                        "rule": rule.name,
+                        "outcome": f"no candidate left ({len(state.ids)} considered)",
+                        "_at": rule.pk,
+                    }
                 )
                 continue
             best = min(eligible, key=lambda c: (c.figure if c.figure is not None else 0.0, c.partner_id))
             best.chosen = True
             return Decision(
                 partner_id=best.partner_id, rule=rule, strategy=rule.strategy, candidates=candidates,
-                rules_tried=tried, reason=self.sentence(rule, best, len(eligible)),
-                accept_within_hours=rule.accept_within_hours,
+                rules_tried=self._merge_tried(facts, tried, self.position[rule.pk]),
+                reason=self.sentence(rule, best, self._eligible_count(state, declined)),
+                accept_within_hours=rule.accept_within_hours, considered=len(state.ids), left_out=left_out,
             )  # fmt: skip
+        tried = self._merge_tried(facts, tried, None)
         return Decision(
             partner_id=None, rule=None, strategy="", rules_tried=tried,
             reason="No rule found a partner for this lead"
-            + (f" ({len(tried)} rules tried)." if tried else " (no active rules)."),
+            + (f" ({len(self.rules)} rules tried)." if self.rules else " (no active rules)."),
         )  # fmt: skip
+
+    def _eligible_count(self, state: RuleState, declined: set[int]) -> int:
+        gone = sum(
+            1
+            for pid in declined
+            if pid in state.id_set and pid not in state.static_out and pid not in state.full
+        )
+        return len(state.live) - len(state.full) - gone
+
+    def _merge_tried(
+        self, facts: LeadFacts, tried: list[dict[str, Any]], upto: int | None
+    ) -> list[dict[str, Any]]:
+        """The rules tried before the deciding one, in priority order: those of the lead's country
+        with why they did not decide, and those of other countries (summed up when many)."""
+        merged = sorted(
+            self._tried_for_country(facts, upto) + tried,
+            key=lambda t: self.position.get(t.get("_at") or 0, -1),
+        )
+        return [{k: v for k, v in t.items() if k != "_at"} for t in merged]
 
     @staticmethod
     def sentence(rule: DispatchRule, best: Candidate, eligible: int) -> str:

@@ -46,16 +46,20 @@ def import_leads_task(self, job_id: int) -> None:  # type: ignore[no-untyped-def
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
-def route_new_leads_task(batch_size: int = imports.ROUTE_BATCH) -> int:
-    """Route new leads batch after batch until none is left (unless the channel routes by hand).
-    Several workers share the work: each batch locks its rows with SKIP LOCKED. Answers how many
-    this run routed."""
+def route_new_leads_task(batch_size: int = services.ROUTE_BATCH) -> int:
+    """Route new leads batch after batch until none is left (unless the channel routes by hand),
+    then send the routing digests. Several workers share the work: each batch locks its rows with
+    SKIP LOCKED. Answers how many this run routed."""
     if not LeadSettings.current().auto_route:
         return 0
-    routed = 0
-    while batch := services.leads_route_batch(limit=batch_size):
-        routed += batch
-    return routed
+    return services.leads_route_pending(batch_size=batch_size)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def send_routing_digests_task() -> int:
+    """E-mail partners the leads automatic routing gave them, and channel managers the leads it
+    could not place, since the last digest (leads.services.routing_digests_send)."""
+    return services.routing_digests_send()
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

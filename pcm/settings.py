@@ -167,6 +167,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Automatic routing decisions e-mailed in digests (one message per partner, not per lead).
+    "send-routing-digests": {
+        "task": "leads.tasks.send_routing_digests_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "expire-overdue-leads": {
         "task": "leads.tasks.expire_overdue_leads_task",
         "schedule": 300.0,
@@ -176,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.tasks.remind_lead_deadlines_task",
         "schedule": 900.0,
         "options": {"expires": 890},
+    },
+    "requeue-stale-jobs": {
+        "task": "core.tasks.requeue_stale_jobs_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
 }
 

@@ -237,6 +237,11 @@ class ProposalsOut(Schema):
     reason: str
     candidates: list[ProposalOut] = Field(description="The eligible candidates, best first.")
     excluded: list[ExcludedOut] = Field(description="Candidates left out, and why.")
+    considered: int = Field(description="How many partners the deciding rule considered.")
+    left_out: dict[str, int] = Field(
+        description="For a rule with many candidates (only its best are listed): how many of those not "
+        'listed were left out, by reason (e.g. {"at capacity": 3}).'
+    )
     rules_tried: list[RuleTriedOut] = Field(description="Rules tried before the deciding one.")
 
 
@@ -379,6 +384,8 @@ def lead_proposals(request: HttpRequest, id: int) -> Any:
             for c in decision.candidates
             if c.excluded and c.partner_id in mine
         ],
+        "considered": decision.considered,
+        "left_out": decision.left_out,
         "rules_tried": decision.rules_tried,
     }
 

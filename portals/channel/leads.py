@@ -306,6 +306,9 @@ def _decision_view(decision: DispatchDecision | None, mine: set[int]) -> dict[st
         "decision": decision,
         "strategy_label": STRATEGY_LABELS.get(decision.strategy, decision.strategy or "—"),
         "candidates": candidates,
+        "considered": decision.considered,
+        "unlisted": max(0, decision.considered - len(candidates)),
+        "left_out": sorted((decision.left_out or {}).items()),
         "rules_tried": decision.rules_tried or [],
     }
 

@@ -12,7 +12,7 @@ from leads import services
 from leads.choices import LeadStatus
 from leads.models import DispatchDecision, Lead, LeadDecline
 from partners.choices import PartnerStatus
-from tests.factories import LeadFactory, partner_user, rule
+from tests.factories import LeadFactory, PartnerFactory, partner_user, rule
 
 LIST = "/api/v1/leads"
 
@@ -216,6 +216,20 @@ def test_channel_admin_sees_ranked_proposals_with_figures_and_reasons(api, world
     ]
     assert body["rules_tried"] == [{"rule": "Nowhere", "outcome": "did not match: country DE not in JP"}]
     assert not DispatchDecision.objects.exists()  # nothing is written
+
+
+def test_proposals_of_a_large_rule_list_the_best_and_count_those_left_out(api, world):
+    from leads.routing import FULL_LIST
+
+    partners = PartnerFactory.create_batch(FULL_LIST + 10, capacity=5)
+    for _ in range(5):
+        LeadFactory(partner=partners[0], status=LeadStatus.DISPATCHED)  # full
+    rule("Many", strategy="least_loaded", partners=partners)
+    body = api(world.admin).get(url(LeadFactory(), "proposals")).json()
+    assert body["considered"] == FULL_LIST + 10
+    assert body["left_out"] == {"at capacity": 1}
+    assert len(body["candidates"]) == FULL_LIST + 9  # every eligible one (at most 50 are proposed)
+    assert partners[0].pk not in {c["partner"] for c in body["candidates"]}
 
 
 def test_channel_manager_sees_only_candidates_among_their_partners(api, world):

@@ -236,13 +236,24 @@ def test_no_reminders_when_the_setting_is_zero_hours(world, mailoutbox, django_c
 
 
 def test_beat_runs_routing_every_minute_expiry_every_5_and_reminders_every_15():
-    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    schedule = {
+        entry["task"]: entry["schedule"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if str(entry["task"]).startswith("leads.")
+    }
 
     assert schedule == {
         "leads.tasks.route_new_leads_task": 60.0,
+        "leads.tasks.send_routing_digests_task": 60.0,
         "leads.tasks.expire_overdue_leads_task": 300.0,
         "leads.tasks.remind_lead_deadlines_task": 900.0,
     }
     assert set(schedule) <= set(celery_app.tasks)
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["options"]["expires"] < entry["schedule"]
+
+
+def test_stale_lead_imports_are_sent_again_by_the_lead_import_task():
+    from core.jobs import job_runner
+
+    assert job_runner("lead_import") == "leads.tasks.import_leads_task"
