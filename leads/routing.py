@@ -31,13 +31,14 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from leads.choices import OPEN_STATUSES, RegistrationStatus, Strategy
 from leads.models import DealRegistration, DispatchRule, Lead
 from partners.choices import PartnerStatus
-from partners.models import Partner
+from partners.models import Partner, Tier
 
 FAIRNESS_WINDOW = timedelta(days=30)
 EARTH_RADIUS_KM = 6371.0088
@@ -173,6 +174,68 @@ def conditions_mismatch(rule: DispatchRule, lead: LeadFacts | Lead, category_ids
     return ""
 
 
+_STATIC: dict[str, Any] = {}
+
+
+def _static_version() -> tuple[Any, ...]:
+    """Changes whenever what routing reads of partners, tiers and certifications changes: a partner
+    saved bumps its updated_at, a partner or a certification link added or removed changes a count
+    or a sum, a tier's rank or weight edited changes the tier sums. One query."""
+    partner, tier = Partner._meta.db_table, Tier._meta.db_table
+    through = Partner.certifications.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {partner}), (SELECT MAX(id) FROM {partner}), "  # noqa: S608
+            f"(SELECT MAX(updated_at) FROM {partner}), (SELECT COUNT(*) FROM {through}), "
+            f"(SELECT SUM(id * 7 + certification_id) FROM {through}), "
+            f"(SELECT SUM(rank + routing_weight * 3 + id * rank + id * routing_weight * 5) FROM {tier})"
+        )
+        return tuple(cursor.fetchone() or ())
+
+
+def partner_static() -> tuple[list[tuple[Any, ...]], dict[int, frozenset[int]]]:
+    """What routing reads of every partner, as rows (id, name, status, type, tier rank, tier weight,
+    capacity, latitude, longitude), and each partner's certifications: read once and kept in the
+    process until the data changes (three small aggregate queries tell), so routing one lead or
+    showing its proposals does not read ten thousand partners each time."""
+    version = _static_version()
+    if _STATIC.get("version") != version:
+        certifications: dict[int, set[int]] = {}
+        for partner_id, cert_id in Partner.certifications.through.objects.values_list(
+            "partner_id", "certification_id"
+        ):
+            certifications.setdefault(partner_id, set()).add(cert_id)
+        rows = [
+            (
+                pid,
+                name,
+                status,
+                ptype,
+                rank,
+                weight,
+                capacity,
+                None if lat is None else float(lat),
+                None if lon is None else float(lon),
+            )  # fmt: skip
+            for pid, name, status, ptype, rank, weight, capacity, lat, lon in Partner.objects.values_list(
+                "id",
+                "name",
+                "status",
+                "type",
+                "tier__rank",
+                "tier__routing_weight",
+                "capacity",
+                "latitude",
+                "longitude",
+            )  # fmt: skip
+        ]
+        _STATIC.clear()
+        _STATIC.update(
+            version=version, rows=rows, certifications={k: frozenset(v) for k, v in certifications.items()}
+        )
+    return _STATIC["rows"], _STATIC["certifications"]
+
+
 class RuleState:
     """One rule's candidates in a context, ranked for quick choosing.
 
@@ -297,7 +360,7 @@ class RuleState:
 
 
 class RoutingContext:
-    """Rules and partner figures loaded once for a batch (five queries), kept current in memory."""
+    """Rules and partner figures loaded once for a batch, kept current in memory."""
 
     def __init__(self, *, now: datetime | None = None) -> None:
         self.now = now or timezone.now()
@@ -313,29 +376,12 @@ class RoutingContext:
         # the whole order (to tell how many rules of other countries came before it).
         self.position = {r.pk: i for i, r in enumerate(self.rules)}
         self._by_country: dict[str, list[DispatchRule]] = {}
-        certifications: dict[int, set[int]] = {}
-        for partner_id, cert_id in Partner.certifications.through.objects.values_list(
-            "partner_id", "certification_id"
-        ):
-            certifications.setdefault(partner_id, set()).add(cert_id)
         self.partners: dict[int, PartnerInfo] = {}
-        for row in Partner.objects.values_list(
-            "id",
-            "name",
-            "status",
-            "type",
-            "tier__rank",
-            "tier__routing_weight",
-            "capacity",
-            "latitude",
-            "longitude",
-        ):
-            pid, name, status, ptype, rank, weight, capacity, lat, lon = row
+        rows, certifications = partner_static()
+        for pid, name, status, ptype, rank, weight, capacity, lat, lon in rows:
             self.partners[pid] = PartnerInfo(
                 id=pid, name=name, status=status, type=ptype, tier_rank=rank, weight=max(1, weight),
-                capacity=capacity, latitude=float(lat) if lat is not None else None,
-                longitude=float(lon) if lon is not None else None,
-                certifications=frozenset(certifications.get(pid, ())),
+                capacity=capacity, latitude=lat, longitude=lon, certifications=certifications.get(pid, frozenset()),
             )  # fmt: skip
         # Open and recent lead counts are loaded lazily, for the partners a rule actually considers
         # (one grouped query per batch of unknown partners), so routing one lead to a rule with a few

@@ -222,3 +222,20 @@ def test_the_channel_page_explains_a_large_rule_with_counts(world, login):
     text = " ".join(response.content.decode().split())
     assert f"This rule considered {FULL_LIST + 10} partners; the best {TOP} are listed." in text
     assert "left out: 1 at capacity; the rest ranked lower." in text
+
+
+def test_partners_kept_in_the_process_are_read_again_when_they_change(world):
+    rule("Both", strategy=Strategy.WEIGHTED, partners=[world.a, world.c])
+    first = services.lead_route(lead=LeadFactory(), actor=None).partner
+    first.status = PartnerStatus.SUSPENDED
+    first.save()
+    second = services.lead_route(lead=LeadFactory(), actor=None).partner
+    assert second not in (None, first)
+    other = world.c if second == world.a else world.a
+    other.tier.routing_weight = 1000  # the other's tier weighs so much that it wins again at once
+    other.tier.save()
+    first.status = PartnerStatus.ACTIVE
+    first.save()
+    context = RoutingContext()
+    assert context.partners[other.pk].weight == 1000
+    assert context.partners[first.pk].status == PartnerStatus.ACTIVE
