@@ -567,15 +567,7 @@ def routing_digests_send(*, limit: int = 5000) -> int:
     sent = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                DispatchDecision.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(notified_at__isnull=True, decided_by__isnull=True)
-                .order_by("id")
-                .values_list(
-                    "id", "partner_id", "reason", "lead__company", "lead__city", "lead__country",
-                    "lead__accept_by", "lead__partner_id", "lead__status",
-                )[:limit]
-            )  # fmt: skip
+            rows = _claim_undigested(limit)
             if not rows:
                 return sent
             by_partner: dict[int, list[tuple[Any, ...]]] = {}
@@ -599,10 +591,45 @@ def routing_digests_send(*, limit: int = 5000) -> int:
                 to = _channel_manager_emails(None)
                 if to:
                     _send_unroutable_digest(to, unroutable)
-            DispatchDecision.objects.filter(pk__in=[r[0] for r in rows]).update(notified_at=timezone.now())
             sent += len(rows)
         if len(rows) < limit:
             return sent
+
+
+def _claim_undigested(limit: int) -> list[tuple[Any, ...]]:
+    """Up to `limit` automatic decisions not e-mailed yet, oldest first, locked (SKIP LOCKED) and
+    marked sent, with what the e-mail says of their lead: (id, partner, reason, company, city,
+    country, accept by, the lead's partner now, the lead's status now). One statement on PostgreSQL."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH claimed AS (
+                    SELECT id FROM leads_dispatchdecision
+                    WHERE notified_at IS NULL AND decided_by_id IS NULL
+                    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+                )
+                UPDATE leads_dispatchdecision AS d SET notified_at = %s
+                FROM claimed, leads_lead AS l
+                WHERE d.id = claimed.id AND l.id = d.lead_id
+                RETURNING d.id, d.partner_id, d.reason, l.company, l.city, l.country, l.accept_by, l.partner_id,
+                          l.status
+                """,
+                [limit, now],
+            )
+            return sorted(cursor.fetchall())
+    rows = list(
+        DispatchDecision.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(notified_at__isnull=True, decided_by__isnull=True)
+        .order_by("id")
+        .values_list(
+            "id", "partner_id", "reason", "lead__company", "lead__city", "lead__country", "lead__accept_by",
+            "lead__partner_id", "lead__status",
+        )[:limit]
+    )  # fmt: skip
+    DispatchDecision.objects.filter(pk__in=[r[0] for r in rows]).update(notified_at=now)
+    return rows
 
 
 def _digest_lines(rows: list[tuple[Any, ...]], line: Any) -> str:

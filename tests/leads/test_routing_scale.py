@@ -4,6 +4,7 @@ the best few and counts the rest; rules of other countries are summed up; a batc
 statement per table and tells partners in digests."""
 
 import random
+import time
 from decimal import Decimal
 
 import pytest
@@ -239,3 +240,47 @@ def test_partners_kept_in_the_process_are_read_again_when_they_change(world):
     context = RoutingContext()
     assert context.partners[other.pk].weight == 1000
     assert context.partners[first.pk].status == PartnerStatus.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_digest_senders_never_send_the_same_decision(on_postgres):
+    """PostgreSQL: a sender skips the decisions another one holds (SKIP LOCKED) and marks its own."""
+    if not on_postgres:
+        pytest.skip("row locks with SKIP LOCKED need PostgreSQL (SQLite locks the whole database)")
+    import threading
+
+    from django.db import connection, transaction
+
+    partner = PartnerFactory()
+    rule("All", partners=[partner])
+    for i in range(6):
+        LeadFactory(company=f"Race {i} AG")
+    services.leads_route_batch(limit=10)
+    held = threading.Event()
+    release = threading.Event()
+    seen_by_other: list[int] = []
+
+    def other_sender():
+        try:
+            with transaction.atomic():
+                rows = services._claim_undigested(3)  # holds the three oldest until released
+                seen_by_other.extend(r[0] for r in rows)
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_sender)
+    thread.start()
+    assert held.wait(10)
+    try:
+        started = time.monotonic()
+        assert services.routing_digests_send(limit=2) == 3  # the other three, in two rounds
+        assert time.monotonic() - started < 5  # it did not wait for the other sender's rows
+    finally:
+        release.set()
+        thread.join(10)
+    mine = set(DispatchDecision.objects.exclude(pk__in=seen_by_other).values_list("pk", flat=True))
+    assert len(seen_by_other) == 3 and not mine & set(seen_by_other)
+    assert not DispatchDecision.objects.filter(notified_at__isnull=True).exists()
+    assert services.routing_digests_send() == 0
