@@ -389,6 +389,7 @@ class RoutingContext:
         self._counted: set[int] = set()
         self.active_ids = [p.id for p in self.partners.values() if p.status == PartnerStatus.ACTIVE]
         self.states: dict[int, RuleState] = {}
+        self._skipped: dict[tuple[str, int | None], list[tuple[int, dict[str, Any]]]] = {}
         self.rule_states_of: dict[int, list[RuleState]] = {}
         self._protection: tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]] | None = (
             None
@@ -530,10 +531,11 @@ class RoutingContext:
         return rules
 
     def evaluate(self, rule: DispatchRule, facts: LeadFacts, declined: set[int]) -> list[Candidate]:
-        """Every candidate of a rule with its figure, or why it is left out (small rules)."""
+        """Every candidate of a (small) rule with its figure, or why it is left out: computed
+        directly, no ranking structure needed for a few partners."""
         state = self.state(rule)
         out: list[Candidate] = []
-        ranked = {pid: figure for figure, pid in state.best(facts, declined, len(state.live))}
+        nearest = rule.strategy == Strategy.NEAREST
         for pid in state.ids:
             info = self.partners[pid]
             cand = Candidate(partner_id=pid, name=info.name)
@@ -543,41 +545,65 @@ class RoutingContext:
                 cand.excluded = LEFT_OUT_DECLINED
             elif pid in state.full:
                 cand.excluded = f"{LEFT_OUT_CAPACITY} ({info.open_leads}/{info.capacity} open leads)"
-            elif pid in ranked:
-                cand.figure = ranked[pid]
-            else:  # pragma: no cover - every live, free, not declined partner is ranked
-                cand.excluded = "not ranked"
+            elif nearest:
+                assert facts.latitude is not None and facts.longitude is not None
+                assert info.latitude is not None and info.longitude is not None
+                cand.figure = great_circle_km(facts.latitude, facts.longitude, info.latitude, info.longitude)
+            else:
+                cand.figure = self.figure(rule.strategy, pid)
             out.append(cand)
         return out
 
-    def _tried_for_country(self, facts: LeadFacts, upto: int | None) -> list[dict[str, Any]]:
-        """The rules of other countries before position `upto` (all when None): listed one by one
-        when there are few, else summed up in one line."""
+    def _skipped_for_country(self, country: str, upto: int | None) -> list[tuple[int, dict[str, Any]]]:
+        """The rules of other countries before position `upto` (all when None), as (position, entry):
+        listed one by one when there are few, else summed up in one line. The same for every lead of
+        a country decided by the same rule, so kept."""
+        key = (country, upto)
+        known = self._skipped.get(key)
+        if known is not None:
+            return known
         end = len(self.rules) if upto is None else upto
-        same = 0
-        for rule in self.rules_for(facts.country):
-            if self.position[rule.pk] >= end:
-                break
-            same += 1
+        same = sum(1 for rule in self.rules_for(country) if self.position[rule.pk] < end)
         skipped = end - same
+        entries: list[tuple[int, dict[str, Any]]]
         if skipped == 0:
-            return []
-        if skipped > COUNTRY_SKIPS_LISTED:
-            return [
-                {
-                    "rule": f"{skipped} rules for other countries",
-                    "outcome": f"did not match: country {facts.country}",
-                }
+            entries = []
+        elif skipped > COUNTRY_SKIPS_LISTED:
+            entries = [
+                (
+                    -1,
+                    {
+                        "rule": f"{skipped} rules for other countries",
+                        "outcome": f"did not match: country {country}",
+                    },
+                )
             ]
-        return [
-            {
-                "rule": r.name,
-                "outcome": f"did not match: country {facts.country} not in {', '.join(r.countries)}",
-                "_at": r.pk,
-            }
-            for r in self.rules[:end]
-            if r.countries and facts.country not in r.countries
-        ]
+        else:
+            entries = [
+                (
+                    i,
+                    {
+                        "rule": r.name,
+                        "outcome": f"did not match: country {country} not in {', '.join(r.countries)}",
+                    },
+                )
+                for i, r in enumerate(self.rules[:end])
+                if r.countries and country not in r.countries
+            ]
+        self._skipped[key] = entries
+        return entries
+
+    def _merge_tried(
+        self, country: str, tried: list[tuple[int, dict[str, Any]]], upto: int | None
+    ) -> list[dict[str, Any]]:
+        """The rules tried before the deciding one, in priority order: those of the lead's country
+        with why they did not decide, and those of other countries (summed up when many)."""
+        skipped = self._skipped_for_country(country, upto)
+        if not tried:
+            return [entry for _, entry in skipped]
+        if not skipped:
+            return [entry for _, entry in tried]
+        return [entry for _, entry in sorted(skipped + tried, key=lambda t: t[0])]
 
     def decide(self, lead: Lead | LeadFacts, *, declined: set[int] | None = None, top: int = TOP) -> Decision:
         """Route one lead in memory (nothing written). A rule with more than FULL_LIST candidates
@@ -600,15 +626,21 @@ class RoutingContext:
                 reason=f"{company} is protected by a deal registration of "
                 f"{info.name if info else 'a partner'}, who cannot take it now; no other partner may.",
             )  # fmt: skip
-        tried: list[dict[str, Any]] = []
+        tried: list[tuple[int, dict[str, Any]]] = []
+        position = self.position
         for rule in self.rules_for(facts.country):
             mismatch = conditions_mismatch(rule, facts, self.rule_category_ids.get(rule.pk, frozenset()))
             if mismatch:
-                tried.append({"rule": rule.name, "outcome": f"did not match: {mismatch}", "_at": rule.pk})
+                tried.append(
+                    (position[rule.pk], {"rule": rule.name, "outcome": f"did not match: {mismatch}"})
+                )
                 continue
             if rule.strategy == Strategy.NEAREST and (facts.latitude is None or facts.longitude is None):
                 tried.append(
-                    {"rule": rule.name, "outcome": "nearest needs the lead's coordinates", "_at": rule.pk}
+                    (
+                        position[rule.pk],
+                        {"rule": rule.name, "outcome": "nearest needs the lead's coordinates"},
+                    )
                 )
                 continue
             state = self.state(rule)
@@ -623,24 +655,23 @@ class RoutingContext:
                 left_out = state.left_out(declined)
             if not eligible:
                 tried.append(
-                    {
-                        "rule": rule.name,
-                        "outcome": f"no candidate left ({len(state.ids)} considered)",
-                        "_at": rule.pk,
-                    }
+                    (
+                        position[rule.pk],
+                        {"rule": rule.name, "outcome": f"no candidate left ({len(state.ids)} considered)"},
+                    )
                 )
                 continue
             best = min(eligible, key=lambda c: (c.figure if c.figure is not None else 0.0, c.partner_id))
             best.chosen = True
             return Decision(
                 partner_id=best.partner_id, rule=rule, strategy=rule.strategy, candidates=candidates,
-                rules_tried=self._merge_tried(facts, tried, self.position[rule.pk]),
+                rules_tried=self._merge_tried(facts.country, tried, position[rule.pk]),
                 reason=self.sentence(rule, best, self._eligible_count(state, declined)),
                 accept_within_hours=rule.accept_within_hours, considered=len(state.ids), left_out=left_out,
             )  # fmt: skip
-        tried = self._merge_tried(facts, tried, None)
+        tried_out = self._merge_tried(facts.country, tried, None)
         return Decision(
-            partner_id=None, rule=None, strategy="", rules_tried=tried,
+            partner_id=None, rule=None, strategy="", rules_tried=tried_out,
             reason="No rule found a partner for this lead"
             + (f" ({len(self.rules)} rules tried)." if self.rules else " (no active rules)."),
         )  # fmt: skip
@@ -652,17 +683,6 @@ class RoutingContext:
             if pid in state.id_set and pid not in state.static_out and pid not in state.full
         )
         return len(state.live) - len(state.full) - gone
-
-    def _merge_tried(
-        self, facts: LeadFacts, tried: list[dict[str, Any]], upto: int | None
-    ) -> list[dict[str, Any]]:
-        """The rules tried before the deciding one, in priority order: those of the lead's country
-        with why they did not decide, and those of other countries (summed up when many)."""
-        merged = sorted(
-            self._tried_for_country(facts, upto) + tried,
-            key=lambda t: self.position.get(t.get("_at") or 0, -1),
-        )
-        return [{k: v for k, v in t.items() if k != "_at"} for t in merged]
 
     @staticmethod
     def sentence(rule: DispatchRule, best: Candidate, eligible: int) -> str:

@@ -469,6 +469,7 @@ def _write_routed_copy(routed: list[_Routed], moment: datetime) -> None:
     plus two COPYs)."""
     import json
 
+    encode = json.JSONEncoder(check_circular=False, ensure_ascii=False, separators=(", ", ": ")).encode
     quote = connection.ops.quote_name
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute(
@@ -496,8 +497,9 @@ def _write_routed_copy(routed: list[_Routed], moment: datetime) -> None:
             for pk, d, _status, _accept_by in routed:
                 copy.write_row((
                     pk, d.rule.pk if d.rule else None, d.rule.name if d.rule else "", d.strategy, d.partner_id,
-                    json.dumps([c.as_dict() for c in d.candidates]), d.considered, json.dumps(d.left_out),
-                    json.dumps(d.rules_tried), d.reason, None, moment, None,
+                    encode([c.as_dict() for c in d.candidates]), d.considered,
+                    encode(d.left_out) if d.left_out else "{}", encode(d.rules_tried) if d.rules_tried else "[]",
+                    d.reason, None, moment, None,
                 ))  # fmt: skip
         columns = ", ".join(map(quote, _EVENT_COLUMNS))
         with cursor.cursor.copy(f"COPY {quote(LeadEvent._meta.db_table)} ({columns}) FROM STDIN") as copy:
