@@ -1,1 +1,1 @@
-"""The brand owner's catalogue: categories (and, with the showroom issue, products and partner assortments)."""
+"""The brand owner's catalogue: the category tree and the products (partner assortments arrive with the showroom work)."""

@@ -5,6 +5,8 @@ OpenAPI document (/api/v1/openapi.json) and its interactive docs (/api/v1/docs).
 
 from ninja import NinjaAPI
 
+from catalog.api import categories_router
+from catalog.api import router as products_router
 from core.api import (
     BearerAuth,
     JsonObjectParser,
@@ -43,4 +45,6 @@ api.add_router("/customers", customers_router)
 api.add_router("/leads", leads_router)
 api.add_router("/dispatch-rules", rules_router)
 api.add_router("/deal-registrations", registrations_router)
+api.add_router("/products", products_router)
+api.add_router("/categories", categories_router)
 api.add_router("/jobs", jobs_router(sees_all_jobs=lambda user: actor_of(user).is_admin))

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from catalog.imports import JOB_KIND as PRODUCT_IMPORT
 from core.jobs import job_error_report as error_report_csv
 from core.jobs import visible_jobs
 from core.models import Job
@@ -33,6 +34,19 @@ def _links(request: HttpRequest, job: Job) -> dict[str, object]:
             "results_url": f"{leads}?source=import",
             "results_label": "See the imported leads",
             "again_url": reverse("channel:lead_import"),
+            "again_label": "Import another file",
+        }
+    if job.kind == PRODUCT_IMPORT and actor.is_channel:
+        products = reverse("channel:product_list")
+        return {
+            "breadcrumbs": [
+                ("Catalogue", products),
+                ("Import CSV", reverse("channel:product_import")),
+                (title, None),
+            ],
+            "results_url": products,
+            "results_label": "See the products",
+            "again_url": reverse("channel:product_import"),
             "again_label": "Import another file",
         }
     return {"breadcrumbs": [("Home", reverse("home")), (title, None)]}

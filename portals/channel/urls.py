@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from portals.channel import applications, customers, dashboard, leads, partners, registrations, rules
+from portals.channel import (
+    applications,
+    catalog,
+    customers,
+    dashboard,
+    leads,
+    partners,
+    registrations,
+    rules,
+)
 
 app_name = "channel"
 
@@ -39,4 +48,16 @@ urlpatterns = [
     path("registrations/<int:pk>/reject/", registrations.registration_reject, name="registration_reject"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    # Catalogue (issue 4)
+    path("catalog/", catalog.product_list, name="product_list"),
+    path("catalog/products/new/", catalog.product_create, name="product_create"),
+    path("catalog/products/<int:pk>/", catalog.product_detail, name="product_detail"),
+    path("catalog/products/<int:pk>/edit/", catalog.product_edit, name="product_edit"),
+    path("catalog/products/<int:pk>/image/", catalog.product_image, name="product_image"),
+    path("catalog/products/<int:pk>/deactivate/", catalog.product_deactivate, name="product_deactivate"),
+    path("catalog/products/<int:pk>/activate/", catalog.product_activate, name="product_activate"),
+    path("catalog/import/", catalog.product_import, name="product_import"),
+    path("catalog/categories/", catalog.category_list, name="category_list"),
+    path("catalog/categories/new/", catalog.category_create, name="category_create"),
+    path("catalog/categories/<int:pk>/", catalog.category_edit, name="category_edit"),
 ]

@@ -33,6 +33,11 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/customers",
         "/api/v1/customers/{id}",
         "/api/v1/jobs/{id}",
+        # Catalogue (issue 4)
+        "/api/v1/products",
+        "/api/v1/products/{id}",
+        "/api/v1/products/{id}/image",
+        "/api/v1/categories",
         "/api/v1/jobs/{id}/errors",
     }  # fmt: skip
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
