@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from catalog import services
-from catalog.models import Category, Product
+from catalog.models import Category, PartnerCategory, PartnerProduct, Product
 from partners import access
 
 
@@ -155,3 +155,33 @@ class ProductAdmin(admin.ModelAdmin):
         for product in queryset:
             services.product_activate(actor=request.user, product=product)  # type: ignore[arg-type]
         messages.success(request, f"{len(queryset)} products activated.")
+
+
+# --- Partner assortments (read only here: changes go through catalog.assortment, in the portal or API) ---
+
+
+class _ReadOnlyAssortmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PartnerCategory)
+class PartnerCategoryAdmin(_ReadOnlyAssortmentAdmin):
+    list_display = ("partner", "category", "created_at")
+    list_select_related = ("partner", "category")
+    search_fields = ("partner__name", "partner__slug", "category__name", "category__slug")
+    raw_id_fields = ("partner", "category")
+
+
+@admin.register(PartnerProduct)
+class PartnerProductAdmin(_ReadOnlyAssortmentAdmin):
+    list_display = ("partner", "product", "price", "stock", "lead_time_days", "updated_at")
+    list_select_related = ("partner", "product")
+    search_fields = ("partner__name", "partner__slug", "product__sku")
+    raw_id_fields = ("partner", "product")

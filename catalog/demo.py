@@ -2,7 +2,11 @@
 controllers: 14 categories in a two-level tree and 67 products with realistic names, SKUs, list
 prices, UNSPSC class codes as material groups and order unit C62. Created through catalog.services
 (so every product is validated and its OCI short description derived). Idempotent: products and
-categories that exist (by SKU and slug) are left alone."""
+categories that exist (by SKU and slug) are left alone.
+
+Then the demo partners' assortments (seed_assortments): alpine, brook and cobalt each sell different
+categories and single products, at their own prices, stock and lead times. A partner that has an
+assortment already is left alone."""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from typing import Any
 
 from django.db import transaction
 
-from catalog import services
-from catalog.models import Category, Product
+from catalog import assortment, services
+from catalog.models import Category, PartnerCategory, PartnerProduct, Product
 from core.models import User
+from partners.models import Partner
 
 ADMIN_EMAIL = "admin@openpcm.example"
 
@@ -273,7 +278,9 @@ def seed_catalog(**_: Any) -> int:
     if admin is None:
         return 0
     with transaction.atomic():
-        return _seed(admin)
+        created = _seed(admin)
+        seed_assortments(admin)
+        return created
 
 
 def _seed(admin: User) -> int:
@@ -306,3 +313,73 @@ def _seed(admin: User) -> int:
         services.product_create(actor=admin, fields=fields)
         created += 1
     return created
+
+
+# partner slug -> (whole categories, {category slug of single products: (price factor or None, stock
+# base or None, lead time days or None)})
+ASSORTMENTS: dict[str, tuple[list[str], dict[str, tuple[Decimal | None, int | None, int | None]]]] = {
+    "alpine": (
+        ["sensors", "cables-connectors"],
+        {
+            "inductive-sensors": (Decimal("0.95"), 40, 2),
+            "pressure-sensors": (Decimal("0.97"), 12, 3),
+            "compact-plcs": (None, 4, 10),
+        },
+    ),
+    "brook": (
+        ["controllers"],
+        {
+            "level-sensors": (Decimal("1.05"), 0, 14),
+            "temperature-controllers": (Decimal("0.92"), 25, 5),
+            "mounting": (None, None, 7),
+        },
+    ),
+    "cobalt": (
+        ["flow-sensors", "temperature-sensors", "accessories"],
+        {
+            "photoelectric-sensors": (Decimal("1.10"), 8, 21),
+            "io-modules": (None, None, 28),
+        },
+    ),
+}
+
+
+def seed_assortments(admin: User) -> int:
+    """Give the demo partners their assortments (through catalog.assortment); answers how many
+    partners got one. Partners that are missing or have an assortment already are left alone."""
+    partners = Partner.objects.filter(slug__in=ASSORTMENTS).order_by("slug")
+    categories = {c.slug: c for c in Category.objects.all()}
+    seeded = 0
+    for partner in partners:
+        has_one = (
+            PartnerCategory.objects.filter(partner=partner).exists()
+            or PartnerProduct.objects.filter(partner=partner).exists()
+        )
+        if has_one:
+            continue
+        whole, singles = ASSORTMENTS[partner.slug]
+        products: list[dict[str, Any]] = []
+        for slug, (factor, stock, lead) in singles.items():
+            if slug not in categories:
+                continue
+            rows = Product.objects.filter(category=categories[slug], active=True).order_by("sku")
+            for index, product in enumerate(rows):
+                price = (
+                    (product.list_price * factor).quantize(Decimal("0.01")) if factor is not None else None
+                )
+                products.append(
+                    {
+                        "product": product.pk,
+                        "price": price,
+                        "stock": None if stock is None else stock + (index * 7) % 30,
+                        "lead_time_days": lead,
+                    }
+                )
+        assortment.assortment_replace(
+            actor=admin,
+            partner=partner,
+            category_ids=[categories[slug].pk for slug in whole if slug in categories],
+            products=products,
+        )
+        seeded += 1
+    return seeded

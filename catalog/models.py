@@ -1,5 +1,5 @@
-"""The brand owner's catalogue: a category tree and the products in it. Partner assortments arrive
-with the showroom work."""
+"""The brand owner's catalogue: a category tree and the products in it, and each partner's assortment
+(the categories and products it sells, with its own price, stock and lead time)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ MAX_PRICE_UNIT = 99_999
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_NAME = 100
 MAX_ATTRIBUTE_VALUE = 500
+# A partner's lead time beyond two years is a typing mistake.
+MAX_LEAD_TIME_DAYS = 730
 
 
 class Category(models.Model):
@@ -200,3 +202,64 @@ class Product(models.Model):
     @property
     def attribute_items(self) -> list[tuple[str, Any]]:
         return list((self.attributes or {}).items())
+
+
+class PartnerCategory(models.Model):
+    """A whole category (with its sub-categories) in a partner's assortment: every active product in
+    it is sold by the partner, at the list price unless a PartnerProduct row says otherwise."""
+
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="assortment_categories"
+    )
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="partner_choices")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["partner", "category"], name="partner_category_unique"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # partners_selling(category): from the category to the partners.
+            models.Index(fields=["category", "partner"], name="partner_category_by_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} sells {self.category_id}"
+
+
+class PartnerProduct(models.Model):
+    """A single product in a partner's assortment, with the partner's own settings: price (in the
+    product's currency, per the product's price unit; empty for the list price), stock and lead time
+    in days (empty when not told). A product of a chosen category gets a row when the partner sets
+    one of these, and then stays in the assortment on its own."""
+
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="assortment_products"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="partner_settings")
+    price = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    stock = models.PositiveIntegerField(null=True, blank=True)
+    lead_time_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_LEAD_TIME_DAYS)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["partner", "product"], name="partner_product_unique"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="partner_product_price_not_negative"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="partner_product_stock_not_negative"),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__gte=0) & Q(lead_time_days__lte=MAX_LEAD_TIME_DAYS),
+                name="partner_product_lead_time_range",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["product", "partner"], name="partner_product_by_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} sells {self.product_id}"

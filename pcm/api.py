@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from catalog.api import categories_router
 from catalog.api import router as products_router
+from catalog.assortment_api import router as assortment_router
 from core.api import (
     BearerAuth,
     JsonObjectParser,
@@ -41,6 +42,7 @@ api.add_router("/auth", auth_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/partners", partners_router)
+api.add_router("/partners", assortment_router)
 api.add_router("/customers", customers_router)
 api.add_router("/leads", leads_router)
 api.add_router("/dispatch-rules", rules_router)

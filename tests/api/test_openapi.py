@@ -39,7 +39,9 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/products/{id}/image",
         "/api/v1/categories",
         "/api/v1/jobs/{id}/errors",
+        "/api/v1/partners/{id}/assortment",
     }  # fmt: skip
+    assert set(paths["/api/v1/partners/{id}/assortment"]) == {"get", "put"}
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
     assert set(paths["/api/v1/leads"]) == {"get", "post"}
     assert {"patch", "delete"} <= set(paths["/api/v1/dispatch-rules/{id}"])
