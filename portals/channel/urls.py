@@ -1,6 +1,6 @@
 """Channel portal URLs (/channel/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from portals.channel import (
     applications,
@@ -12,6 +12,7 @@ from portals.channel import (
     registrations,
     rules,
 )
+from portals.partner import showroom_urls
 
 app_name = "channel"
 
@@ -60,4 +61,5 @@ urlpatterns = [
     path("catalog/categories/", catalog.category_list, name="category_list"),
     path("catalog/categories/new/", catalog.category_create, name="category_create"),
     path("catalog/categories/<int:pk>/", catalog.category_edit, name="category_edit"),
+    path("", include(showroom_urls.channel_urlpatterns)),
 ]

@@ -1,8 +1,8 @@
 """Partner portal URLs (/partner/)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from portals.partner import company, customers, home, leads, registrations, subpartners, team
+from portals.partner import assortment, company, customers, home, leads, registrations, subpartners, team
 
 app_name = "partner"
 
@@ -32,4 +32,11 @@ urlpatterns = [
     path("registrations/<int:pk>/", registrations.registration_detail, name="registration_detail"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("assortment/", assortment.assortment, name="assortment"),
+    path("assortment/categories/", assortment.assortment_categories, name="assortment_categories"),
+    path("assortment/add/", assortment.assortment_add, name="assortment_add"),
+    path("assortment/upload/", assortment.assortment_upload, name="assortment_upload"),
+    path("assortment/<int:pk>/", assortment.assortment_product, name="assortment_product"),
+    path("assortment/<int:pk>/remove/", assortment.assortment_remove, name="assortment_remove"),
+    path("", include("portals.partner.showroom_urls")),
 ]
