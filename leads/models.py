@@ -213,6 +213,11 @@ class DispatchRule(models.Model):
     certification = models.ForeignKey(
         "partners.Certification", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    sells_lead_category = models.BooleanField(
+        default=False,
+        help_text="Only partners whose assortment includes the lead's product category (a lead without "
+        "a category does not match).",
+    )
     strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.WEIGHTED)
     accept_within_hours = models.PositiveIntegerField(
         default=48,

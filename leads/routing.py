@@ -388,7 +388,8 @@ class RoutingContext:
         # explicit partners does not count the leads of every partner.
         self._counted: set[int] = set()
         self.active_ids = [p.id for p in self.partners.values() if p.status == PartnerStatus.ACTIVE]
-        self.states: dict[int, RuleState] = {}
+        self.states: dict[tuple[int, int | None], RuleState] = {}
+        self._sellers: dict[int, frozenset[int]] = {}
         self._skipped: dict[tuple[str, int | None], list[tuple[int, dict[str, Any]]]] = {}
         self.rule_states_of: dict[int, list[RuleState]] = {}
         self._protection: tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]] | None = (
@@ -502,7 +503,24 @@ class RoutingContext:
         )
         return (registration[0], registration[1]) if registration else None
 
-    def candidate_ids(self, rule: DispatchRule) -> list[int]:
+    def sellers(self, category_id: int) -> frozenset[int]:
+        """The partners whose assortment includes this category (catalog.selectors.partners_selling),
+        read once per category and context."""
+        known = self._sellers.get(category_id)
+        if known is None:
+            from catalog.selectors import partners_selling
+
+            known = self._sellers[category_id] = frozenset(partners_selling(category_id))
+        return known
+
+    def candidate_ids(self, rule: DispatchRule, category_id: int | None = None) -> list[int]:
+        ids = self._candidate_ids(rule)
+        if rule.sells_lead_category and category_id is not None:
+            selling = self.sellers(category_id)
+            ids = [i for i in ids if i in selling]
+        return ids
+
+    def _candidate_ids(self, rule: DispatchRule) -> list[int]:
         explicit = self.rule_partner_ids.get(rule.pk) or []
         if explicit:
             return [pid for pid in explicit if pid in self.partners]
@@ -516,10 +534,13 @@ class RoutingContext:
             ids = [i for i in ids if rule.certification_id in self.partners[i].certifications]
         return ids
 
-    def state(self, rule: DispatchRule) -> RuleState:
-        state = self.states.get(rule.pk)
+    def state(self, rule: DispatchRule, category_id: int | None = None) -> RuleState:
+        """The rule's ranked candidates; for a rule that takes only partners selling the lead's
+        category, one state per category."""
+        key = (rule.pk, category_id if rule.sells_lead_category else None)
+        state = self.states.get(key)
         if state is None:
-            state = self.states[rule.pk] = RuleState(self, rule, self.candidate_ids(rule))
+            state = self.states[key] = RuleState(self, rule, self.candidate_ids(rule, key[1]))
         return state
 
     def rules_for(self, country: str) -> list[DispatchRule]:
@@ -533,7 +554,7 @@ class RoutingContext:
     def evaluate(self, rule: DispatchRule, facts: LeadFacts, declined: set[int]) -> list[Candidate]:
         """Every candidate of a (small) rule with its figure, or why it is left out: computed
         directly, no ranking structure needed for a few partners."""
-        state = self.state(rule)
+        state = self.state(rule, facts.category_id)
         out: list[Candidate] = []
         nearest = rule.strategy == Strategy.NEAREST
         for pid in state.ids:
@@ -635,6 +656,17 @@ class RoutingContext:
                     (position[rule.pk], {"rule": rule.name, "outcome": f"did not match: {mismatch}"})
                 )
                 continue
+            if rule.sells_lead_category and facts.category_id is None:
+                tried.append(
+                    (
+                        position[rule.pk],
+                        {
+                            "rule": rule.name,
+                            "outcome": "takes only partners selling the lead's category; it has none",
+                        },
+                    )
+                )
+                continue
             if rule.strategy == Strategy.NEAREST and (facts.latitude is None or facts.longitude is None):
                 tried.append(
                     (
@@ -643,7 +675,7 @@ class RoutingContext:
                     )
                 )
                 continue
-            state = self.state(rule)
+            state = self.state(rule, facts.category_id)
             if len(state.ids) <= FULL_LIST:
                 candidates = self.evaluate(rule, facts, declined)
                 eligible = [c for c in candidates if not c.excluded]

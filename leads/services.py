@@ -848,7 +848,8 @@ def registration_reject(*, registration: DealRegistration, actor: User, reason: 
 
 RULE_FIELDS = (
     "name", "priority", "active", "countries", "regions", "postal_prefixes", "min_value", "max_value",
-    "sources", "min_tier", "partner_types", "certification", "strategy", "accept_within_hours",
+    "sources", "min_tier", "partner_types", "certification", "sells_lead_category", "strategy",
+    "accept_within_hours",
 )  # fmt: skip
 
 

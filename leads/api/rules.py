@@ -59,6 +59,10 @@ class RuleOut(Schema):
     min_tier: str | None = Field(description="The lowest tier's name, or null.")
     partner_types: list[PartnerType]
     certification: str | None = Field(description="The required certification's code, or null.")
+    sells_lead_category: bool = Field(
+        description="Only candidates whose assortment includes the lead's category (a lead without one "
+        "does not match)."
+    )
     strategy: Strategy
     accept_within_hours: int
     created_at: datetime
@@ -91,7 +95,7 @@ class RuleFilters(PageIn):
 
 class _RuleWrite(Body):
     NULLABLE = frozenset({"min_value", "max_value", "min_tier", "certification"})
-    BOOLEANS = frozenset({"active"})
+    BOOLEANS = frozenset({"active", "sells_lead_category"})
 
     name: CleanStr | None = Field(None, max_length=120)
     priority: int | None = Field(None, ge=0, le=2_147_483_647, description="A smaller number is tried first.")
@@ -107,6 +111,7 @@ class _RuleWrite(Body):
     min_tier: CleanStr | None = Field(None, max_length=60, description="A tier's name.")
     partner_types: list[PartnerType] | None = Field(None, max_length=10)
     certification: CleanStr | None = Field(None, max_length=40, description="A certification's code.")
+    sells_lead_category: bool | None = None
     strategy: Strategy | None = None
     accept_within_hours: int | None = Field(None, ge=1, le=24 * 365)
 

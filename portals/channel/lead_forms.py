@@ -332,6 +332,13 @@ class RuleForm(forms.Form):
         empty_label="None required",
         widget=forms.Select(attrs=_select()),
     )
+    sells_lead_category = forms.BooleanField(
+        label="Only partners that sell the lead's category",
+        required=False,
+        help_text="Candidates must have the lead's product category in their assortment; a lead without a "
+        "category does not match the rule.",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     strategy = forms.ChoiceField(
         label="Strategy",
         choices=Strategy.choices,
@@ -354,7 +361,10 @@ class RuleForm(forms.Form):
             "Conditions: which leads",
             ("countries", "regions", "postal_prefixes", "categories", "min_value", "max_value", "sources"),
         ),
-        ("Candidates: which partners", ("partners", "min_tier", "partner_types", "certification")),
+        (
+            "Candidates: which partners",
+            ("partners", "min_tier", "partner_types", "certification", "sells_lead_category"),
+        ),
     )
     LIST_FIELDS = ("countries", "regions", "postal_prefixes")
 
@@ -381,6 +391,7 @@ class RuleForm(forms.Form):
             "min_tier": rule.min_tier_id,
             "partner_types": list(rule.partner_types or []),
             "certification": rule.certification_id,
+            "sells_lead_category": rule.sells_lead_category,
             "strategy": rule.strategy,
             "accept_within_hours": rule.accept_within_hours,
         }

@@ -86,6 +86,8 @@ def rule_summary(rule: DispatchRule, mine: set[int]) -> dict[str, list[str]]:
             candidates.append(", ".join(TYPE_LABELS.get(t, t) for t in rule.partner_types))
         if rule.certification:
             candidates.append(f"certified {rule.certification.name}")
+    if rule.sells_lead_category:
+        candidates.append("selling the lead's category")
     return {"conditions": conditions or ["Any lead"], "candidates": candidates}
 
 

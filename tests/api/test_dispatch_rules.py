@@ -92,6 +92,7 @@ def test_rule_carries_the_documented_fields(api, world):
         "min_tier": "Silver",
         "partner_types": ["reseller"],
         "certification": "install",
+        "sells_lead_category": False,
         "strategy": "least_loaded",
         "accept_within_hours": 24,
         "created_at": body["created_at"],
