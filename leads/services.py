@@ -921,3 +921,61 @@ def lead_settings_update(*, actor: User, auto_route: bool) -> LeadSettings:
     current.auto_route = auto_route
     current.save(update_fields=["auto_route"])
     return current
+
+
+# --- Showroom quote requests -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_from_showroom(
+    *, partner: Partner, fields: dict[str, Any], products_text: str, value: Decimal, campaign_code: str
+) -> Lead:
+    """A customer's quote request in the partner's public showroom: a lead of source `showroom` with the
+    basket in `products_of_interest` and its total as the estimated value, dispatched to that partner at
+    once (no routing; the acceptance window of leads dispatched by hand) with a decision saying why, and
+    the partner's managers e-mailed now. No actor: the customer is anonymous. Raises ValidationError
+    (per field, nothing stored) for bad contact details or a partner that is not active."""
+    if partner.status != PartnerStatus.ACTIVE:
+        raise ValidationError(f"{partner.name} takes no requests at the moment.")
+    data = {
+        **{name: item for name, item in fields.items() if name in LEAD_FIELDS},
+        "products_of_interest": products_text,
+        "estimated_value": value,
+        "campaign_code": campaign_code.strip()[:60],
+        "source": LeadSource.SHOWROOM,
+        "category": None,
+        "external_id": "",
+    }
+    lead = lead_validate(data)
+    lead.created_by = None
+    lead.save()
+    _event(lead, actor=None, kind=LeadEventKind.CREATED, before="", message="Created (Showroom)")
+    reason = f"Requested in {partner.name}'s showroom."[:500]
+    decision = Decision(
+        partner_id=partner.pk, rule=None, strategy="showroom",
+        candidates=[Candidate(partner_id=partner.pk, name=partner.name, chosen=True)], reason=reason,
+        accept_within_hours=LeadSettings.current().accept_within_hours_by_hand,
+    )  # fmt: skip
+    row = _decision_row(lead.pk, decision, None)
+    row.notified_at = timezone.now()  # e-mailed below, not in the next routing digest
+    row.save()
+    before = lead.status
+    now = timezone.now()
+    lead.set_status(LeadStatus.DISPATCHED)
+    lead.partner = partner
+    lead.dispatched_at = now
+    lead.accept_by = now + timedelta(hours=decision.accept_within_hours)
+    lead.dispatch_reason = reason
+    lead.save()
+    _event(lead, actor=None, kind=LeadEventKind.DISPATCHED, before=before, message=reason)
+    to = partner_manager_emails(partner.pk)
+    if to:
+        campaign = f"Campaign: {lead.campaign_code}\n" if lead.campaign_code else ""
+        email_send(
+            to=to, subject=f"New quote request from your showroom: {lead.company}",
+            body=f"{lead.contact_name or lead.company} ({lead.company}, {lead.city or lead.country}) asked "
+            f"for a quote in your showroom.\nAccept the lead by "
+            f"{timezone.localtime(lead.accept_by):%Y-%m-%d %H:%M}.\n\n{products_text}\n\n"
+            f"Estimated value: {lead.estimated_value} {lead.currency}\n{campaign}",
+        )  # fmt: skip
+    return lead

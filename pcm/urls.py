@@ -20,6 +20,7 @@ urlpatterns = [
     path("apply/", public.apply, name="apply"),
     path("apply/thanks/", public.apply_thanks, name="apply_thanks"),
     path("showroom/", include("showroom.urls")),
+    path("oci/", include("showroom.oci_urls")),
     path("invite/<str:uidb64>/<str:token>/", public.invitation_accept, name="invitation_accept"),
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/new/", profile.token_create, name="profile_token_create"),

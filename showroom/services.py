@@ -9,9 +9,12 @@ from django.db import IntegrityError, transaction
 
 from core.errors import NotAllowed
 from core.models import User
-from core.services import activity_record
+from core.services import activity_record, email_send
+from leads.models import Lead
+from leads.services import lead_from_showroom
 from partners import access
 from partners.models import Partner
+from showroom.basket import BasketContents, BasketLine
 from showroom.models import Showroom
 
 # What showroom_update takes; "oci_password" is a new raw password ("" keeps the stored one), "logo" an
@@ -176,3 +179,85 @@ def showroom_update(*, partner: Partner, actor: User, changes: dict[str, Any]) -
         data={"fields": changed},
     )
     return showroom
+
+
+# --- Quote requests from the public showroom ---------------------------------------------------------
+
+QUOTE_FIELDS = ("company", "contact_name", "email", "phone", "country", "city", "message")
+MAX_CAMPAIGN_CODE = 60
+
+
+def clean_campaign_code(value: str) -> str:
+    """A campaign code from a link (?campaign= or utm_campaign): printable, trimmed, at most 60 chars."""
+    return "".join(ch for ch in (value or "") if ch.isprintable()).strip()[:MAX_CAMPAIGN_CODE]
+
+
+def quote_line(line: BasketLine) -> str:
+    """One basket line as the lead shows it: "2 × SKU Name @ 49.90 EUR" (per price unit when not 1)."""
+    product = line.product
+    per = f" per {product.price_unit} {product.order_unit}" if product.price_unit != 1 else ""
+    return f"{line.quantity} × {product.sku} {product.name} @ {line.price} {product.currency}{per}"
+
+
+def quote_products_text(contents: BasketContents, message: str = "") -> str:
+    """The basket (one line per item, then the total) and the customer's message, for the lead."""
+    lines = [quote_line(line) for line in contents.lines]
+    lines.append("Total: " + ", ".join(f"{amount} {currency}" for currency, amount in contents.totals))
+    message = message.strip().replace("\r\n", "\n")
+    if message:
+        lines += ["", "Message from the customer:", message]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def quote_request(
+    *, showroom: Showroom, contents: BasketContents, fields: dict[str, Any], campaign_code: str = ""
+) -> Lead:
+    """A customer asks for a quote for the basket in a published showroom: a lead of the showroom's
+    partner (leads.services.lead_from_showroom: source showroom, the basket's products and total,
+    dispatched to the partner at once, its managers e-mailed) and a confirmation e-mail to the customer.
+    Raises ValidationError (per field where it can; nothing stored) for an empty basket, a basket in
+    several currencies, or bad contact details."""
+    if not showroom.published:
+        raise ValidationError("This showroom is closed.")
+    if not contents:
+        raise ValidationError("Your basket is empty; add the products you want a quote for first.")
+    if not contents.currency:
+        raise ValidationError(
+            "Your basket holds prices in several currencies; ask for one quote per currency."
+        )
+    unknown = sorted(set(fields) - set(QUOTE_FIELDS))
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field is not part of a quote request."))
+    clean = {
+        name: (value or "").strip() if isinstance(value, str) else value for name, value in fields.items()
+    }
+    message = clean.pop("message", "") or ""
+    clean["currency"] = contents.currency
+    products_text = quote_products_text(contents, message)
+    lead = lead_from_showroom(
+        partner=showroom.partner,
+        fields=clean,
+        products_text=products_text,
+        value=contents.total,
+        campaign_code=clean_campaign_code(campaign_code),
+    )
+    contact = "\n".join(
+        part
+        for part in (
+            showroom.partner.name,
+            showroom.contact_phone and f"Phone: {showroom.contact_phone}",
+            showroom.contact_email and f"E-mail: {showroom.contact_email}",
+        )
+        if part
+    )
+    if lead.email:
+        email_send(
+            to=[lead.email],
+            subject=f"Your quote request to {showroom.partner.name}",
+            body=f"Dear {lead.contact_name or lead.company},\n\n"
+            f"thank you for your request. {showroom.partner.name} has received it and will send you a "
+            f"quote.\n\nYou asked for:\n{products_text}\n\n"
+            f"Prices are the showroom's prices today; the quote tells the final terms.\n\n{contact}\n",
+        )
+    return lead

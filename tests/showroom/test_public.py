@@ -142,9 +142,11 @@ def test_the_showroom_shows_branding_and_contact(world, client):
     assert b"".join(logo.streaming_content) == png_bytes()
 
 
-def test_the_showroom_page_reads_one_query(world, client, django_assert_num_queries):
+def test_the_showroom_page_reads_four_queries(world, client, django_assert_num_queries):
     open_showroom(world.a, world.admin)
-    with django_assert_num_queries(1):  # the showroom with its partner
+    # The showroom with its partner, the category tree, the partner's chosen categories, the categories
+    # of its single products (the navigation of its catalogue).
+    with django_assert_num_queries(4):
         assert client.get(reverse("showroom:detail", args=["alpha"])).status_code == 200
 
 
