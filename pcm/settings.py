@@ -295,6 +295,7 @@ DEMO_DATA_ALLOWED = env_bool("DEMO_DATA_ALLOWED", DEBUG)
 DEMO_PASSWORD = "demo-pass-2026"
 # Public partner applications: at most this many per client address per hour.
 APPLY_RATE_LIMIT_PER_HOUR = int(os.environ.get("APPLY_RATE_LIMIT_PER_HOUR", "5"))
+SHOWROOM_QUOTE_RATE_LIMIT_PER_HOUR = int(os.environ.get("SHOWROOM_QUOTE_RATE_LIMIT_PER_HOUR", "5"))
 API_TOKEN_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_TOKEN_RATE_LIMIT_PER_MINUTE", "10"))
 PAGE_SIZE = 25
 SITE_NAME = "OpenPCM"
