@@ -22,6 +22,7 @@ from leads.api import router as leads_router
 from partners.access import actor_of
 from partners.api import me_router
 from partners.api import router as partners_router
+from showroom.api import router as catalog_exports_router
 
 api = NinjaAPI(
     title="OpenPCM API",
@@ -49,4 +50,5 @@ api.add_router("/dispatch-rules", rules_router)
 api.add_router("/deal-registrations", registrations_router)
 api.add_router("/products", products_router)
 api.add_router("/categories", categories_router)
+api.add_router("/catalog/exports", catalog_exports_router)
 api.add_router("/jobs", jobs_router(sees_all_jobs=lambda user: actor_of(user).is_admin))

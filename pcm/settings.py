@@ -173,6 +173,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Scheduled catalogue exports: hourly, each schedule gets one export a day and catches up after downtime.
+    "start-scheduled-exports": {
+        "task": "showroom.tasks.start_scheduled_exports_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "expire-overdue-leads": {
         "task": "leads.tasks.expire_overdue_leads_task",
         "schedule": 300.0,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
     path("apply/", public.apply, name="apply"),
     path("apply/thanks/", public.apply_thanks, name="apply_thanks"),
+    path("showroom/", include("showroom.export_urls")),  # before the <slug>/ routes
     path("showroom/", include("showroom.urls")),
     path("oci/", include("showroom.oci_urls")),
     path("invite/<str:uidb64>/<str:token>/", public.invitation_accept, name="invitation_accept"),

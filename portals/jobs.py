@@ -16,6 +16,7 @@ from core.models import Job
 from leads.imports import JOB_KIND as LEAD_IMPORT
 from partners import access
 from portals.decorators import acting_user
+from showroom.exports import JOB_KIND as CATALOG_EXPORT
 
 
 def _visible(request: HttpRequest) -> QuerySet[Job]:
@@ -48,6 +49,15 @@ def _links(request: HttpRequest, job: Job) -> dict[str, object]:
             "results_label": "See the products",
             "again_url": reverse("channel:product_import"),
             "again_label": "Import another file",
+        }
+    if job.kind == CATALOG_EXPORT and actor.is_partner:
+        exports = reverse("partner:exports")
+        return {
+            "breadcrumbs": [("Partner portal", reverse("partner:home")), ("Exports", exports), (title, None)],
+            "results_url": exports,
+            "results_label": "See the exports and download",
+            "again_url": exports,
+            "again_label": "Start another export",
         }
     return {"breadcrumbs": [("Home", reverse("home")), (title, None)]}
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from partners import access
 from showroom import services
-from showroom.models import Showroom
+from showroom.models import CatalogExport, ExportSchedule, Showroom
 
 
 def _is_admin(request: HttpRequest) -> bool:
@@ -89,3 +89,40 @@ class ShowroomAdmin(admin.ModelAdmin):
         saved = services.showroom_update(partner=obj.partner, actor=request.user, changes=changes)  # type: ignore[arg-type]
         obj.refresh_from_db()
         obj.pk = saved.pk
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Exports are made and scheduled in the partner portal and the API (showroom.exports); the admin
+    only shows them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+
+@admin.register(CatalogExport)
+class CatalogExportAdmin(_ReadOnlyAdmin):
+    list_display = ("id", "partner", "format", "language", "schedule", "created_at")
+    list_filter = ("format",)
+    list_select_related = ("partner", "schedule")
+    search_fields = ("partner__name",)
+
+
+@admin.register(ExportSchedule)
+class ExportScheduleAdmin(_ReadOnlyAdmin):
+    list_display = ("id", "partner", "format", "language", "enabled")
+    list_filter = ("format", "enabled")
+    list_select_related = ("partner",)
+    search_fields = ("partner__name",)
+    exclude = ("feed_token_hash",)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.uploads import ImageUploadValidator, RandomUploadName
 from partners.models import Partner
@@ -196,3 +197,101 @@ class Showroom(models.Model):
         if not self.oci_requires_credentials:
             return True
         return username == self.oci_username and check_password(password, self.oci_password)
+
+
+# --- Catalogue exports ---------------------------------------------------------------------------------
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+    BMECAT = "bmecat", "BMEcat 2005 (XML)"
+
+
+# What each format is served as, and the file name's extension.
+EXPORT_CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.JSON: "application/json",
+    ExportFormat.BMECAT: "application/xml",
+}
+EXPORT_EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.JSON: "json", ExportFormat.BMECAT: "xml"}
+DEFAULT_EXPORT_LANGUAGE = "eng"
+
+
+class ExportSchedule(models.Model):
+    """A partner's daily catalogue export in one format and language, and the stable feed its shop polls
+    (/showroom/feeds/<token>/ serves the newest finished export of this schedule). The feed token is shown
+    once, when made or replaced; only its SHA-256 is stored. `created_by` is whom the daily export runs
+    for (it runs only while that person may still export the partner's catalogue)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="export_schedules")
+    format = models.CharField(max_length=10, choices=ExportFormat.choices)
+    language = models.CharField(max_length=3, default=DEFAULT_EXPORT_LANGUAGE)
+    enabled = models.BooleanField(default=True)
+    feed_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_export = models.ForeignKey(
+        "CatalogExport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner", "format", "language", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "format", "language"], name="export_schedule_once_per_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=ExportFormat.values), name="export_schedule_format"
+            ),
+            models.CheckConstraint(condition=~Q(feed_token_hash=""), name="export_schedule_token_set"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} daily {self.get_format_display()} ({self.language})"
+
+
+class CatalogExport(models.Model):
+    """One export of a partner's assortment as a file: its core Job carries the status and progress (the
+    job page shows them); the file sits in the default storage under a random name and is served only to
+    those who may see the partner (never from MEDIA_URL). `schedule` is set for the daily exports."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="catalog_exports")
+    job = models.OneToOneField("core.Job", on_delete=models.CASCADE, related_name="catalog_export")
+    format = models.CharField(max_length=10, choices=ExportFormat.choices)
+    language = models.CharField(max_length=3, default=DEFAULT_EXPORT_LANGUAGE)
+    schedule = models.ForeignKey(
+        ExportSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
+    file = models.CharField(max_length=200, blank=True, help_text="Name in the default storage.")
+    size = models.BigIntegerField(default=0, help_text="Bytes.")
+    rows = models.PositiveIntegerField(default=0, help_text="Products exported.")
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "-created_at", "-id"], name="catalog_export_partner_recent"),
+            models.Index(fields=["schedule", "-created_at", "-id"], name="catalog_export_schedule_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(format__in=ExportFormat.values), name="catalog_export_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.get_format_display()} export {self.pk}"
+
+    @property
+    def content_type(self) -> str:
+        return EXPORT_CONTENT_TYPES[ExportFormat(self.format)]
+
+    @property
+    def extension(self) -> str:
+        return EXPORT_EXTENSIONS[ExportFormat(self.format)]

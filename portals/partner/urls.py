@@ -39,4 +39,5 @@ urlpatterns = [
     path("assortment/<int:pk>/", assortment.assortment_product, name="assortment_product"),
     path("assortment/<int:pk>/remove/", assortment.assortment_remove, name="assortment_remove"),
     path("", include("portals.partner.showroom_urls")),
+    path("", include("portals.partner.exports_urls")),
 ]

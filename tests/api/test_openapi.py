@@ -40,6 +40,8 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/categories",
         "/api/v1/jobs/{id}/errors",
         "/api/v1/partners/{id}/assortment",
+        "/api/v1/catalog/exports",
+        "/api/v1/catalog/exports/{id}",
     }  # fmt: skip
     assert set(paths["/api/v1/partners/{id}/assortment"]) == {"get", "put"}
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
