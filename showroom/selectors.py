@@ -16,14 +16,17 @@ from showroom.models import Showroom
 PUBLIC_ORDER = "title"  # keyset paging by (title, id)
 
 
-def public_showrooms(*, country: str = "", q: str = "") -> QuerySet[Showroom]:
+def public_showrooms(*, country: str = "", q: str = "", category_id: int | None = None) -> QuerySet[Showroom]:
     """Published showrooms of active partners, for the public partner locator; `country` is the
-    partner's country code, `q` free text matched against title, partner name and city."""
+    partner's country code, `q` free text matched against title, partner name and city, `category_id`
+    keeps the partners that sell in that category (catalog.selectors.partners_selling)."""
     showrooms = Showroom.objects.filter(published=True, partner__status=PartnerStatus.ACTIVE).select_related(
         "partner"
     )
     if country:
         showrooms = showrooms.filter(partner__country=country.upper())
+    if category_id is not None:
+        showrooms = showrooms.filter(partner_id__in=catalog_selectors.partners_selling(category_id))
     q = q.strip()
     if q:
         showrooms = showrooms.filter(

@@ -44,14 +44,21 @@ def quote_rate_limit() -> int:
 @require_GET
 def showroom_list(request: HttpRequest) -> HttpResponse:
     """The partner locator: published showrooms, by country and free text, a keyset page at a time."""
-    # Queries: the countries that have showrooms, one page of showrooms (partner joined).
+    # Queries: the category tree, the countries that have showrooms, one page of showrooms (partner
+    # joined; with a category, the partners selling it as a subquery after one read of the tree).
     country = request.GET.get("country", "").strip().upper()
     q = request.GET.get("q", "").strip()[:MAX_QUERY]
     notice = ""
     if country and country not in COUNTRIES:
         notice = "That country is unknown, so showrooms of every country are shown."
         country = ""
-    showrooms = selectors.public_showrooms(country=country, q=q)
+    tree = catalog_selectors.category_tree()
+    category = next((node for node in tree if node.slug == request.GET.get("category", "")), None)
+    if request.GET.get("category") and category is None:
+        notice = "That product category is unknown, so showrooms of every category are shown."
+    showrooms = selectors.public_showrooms(
+        country=country, q=q, category_id=category.id if category else None
+    )
     try:
         page = keyset_page(
             showrooms,
@@ -71,7 +78,9 @@ def showroom_list(request: HttpRequest) -> HttpResponse:
         "country": country,
         "country_name": COUNTRIES.get(country, ""),
         "q": q,
-        "filtered": bool(country or q),
+        "categories": tree,
+        "category": category,
+        "filtered": bool(country or q or category),
         "notice": notice,
     }
     return render(request, "showroom/list.html", context)

@@ -110,10 +110,35 @@ def test_the_locator_reads_the_same_number_of_queries_for_1_and_20_showrooms(
 ):
     for n in range(rows):
         open_showroom(PartnerFactory(country=["DE", "FR", "AT"][n % 3]), world.admin, title=f"S {n}")
-    # The countries that have showrooms, one page of showrooms with their partners.
-    with django_assert_num_queries(2):
+    # The category tree, the countries that have showrooms, one page of showrooms with their partners.
+    with django_assert_num_queries(3):
         response = client.get(reverse("showroom:list"))
     assert len(titles(response)) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_the_locator_filters_by_category_with_flat_queries(world, client, django_assert_num_queries, rows):
+    from catalog.models import PartnerCategory
+    from tests.catalog.conftest import make_category
+
+    sensors = make_category("Sensors", slug="sensors")
+    pressure = make_category("Pressure", slug="pressure", parent=sensors)
+    valves = make_category("Valves", slug="valves")
+    for n in range(rows):
+        partner = PartnerFactory()
+        open_showroom(partner, world.admin, title=f"Seller {n}")
+        PartnerCategory.objects.create(partner=partner, category=sensors)
+    open_showroom(PartnerFactory(), world.admin, title="Valves only")
+    PartnerCategory.objects.create(partner=PartnerFactory(), category=valves)
+    # The tree, the countries, one page (the sellers as a subquery after partners_selling's tree read).
+    with django_assert_num_queries(4):
+        response = client.get(reverse("showroom:list"), {"category": "pressure"})
+    assert sorted(titles(response)) == sorted(f"Seller {n}" for n in range(rows))
+    assert response.context["category"].id == pressure.id
+    assert "Valves only" in titles(client.get(reverse("showroom:list")))
+    unknown = client.get(reverse("showroom:list"), {"category": "nope"})
+    assert "That product category is unknown" in unknown.content.decode()
+    assert len(titles(unknown)) == rows + 1
 
 
 def test_the_showroom_shows_branding_and_contact(world, client):
