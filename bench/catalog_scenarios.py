@@ -201,6 +201,108 @@ def _raw_csv(ids: dict[str, int]) -> dict[str, Any]:
     return {"rows": rows, "seconds": seconds, "size": size}
 
 
+SHOWROOM_SLUG = "bench-showroom"
+PAGE_P95_MS = 50.0
+
+
+def _timed_pages(
+    client: Any, paths: list[tuple[str, str]], requests: int, warmup: int
+) -> list[dict[str, Any]]:
+    """Each (name, path) fetched `warmup` times unmeasured, then `requests` times: median and p95 in ms and
+    the queries per request (the most seen)."""
+    import statistics
+
+    from django.test.utils import CaptureQueriesContext
+
+    out: list[dict[str, Any]] = []
+    for name, path in paths:
+        for _ in range(warmup):
+            assert client.get(path).status_code == 200, path
+        timings: list[float] = []
+        queries = 0
+        for _ in range(requests):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(path)
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, path
+            queries = max(queries, len(captured.captured_queries))
+        timings.sort()
+        out.append(
+            {
+                "variant": name,
+                "path": path,
+                "requests": requests,
+                "median_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+                "queries": queries,
+            }
+        )
+    return out
+
+
+def run_showroom_pages(
+    products: int, *, requests: int = 100, warmup: int = 10, log: Any = None
+) -> dict[str, Any]:
+    """The public showroom of the partner selling the whole benchmark catalogue: its category page (first
+    page and the page after it, through the page's own next link) and a search, as an anonymous customer
+    with django.test.Client (every middleware, the session), DEBUG off."""
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from showroom.models import Showroom
+
+    from partners.choices import PartnerStatus
+    from partners.models import Partner
+
+    ids = build_catalogue(products, log=log)
+    Partner.objects.filter(pk=ids["partner"]).update(status=PartnerStatus.ACTIVE)  # public pages need it
+    Showroom.objects.update_or_create(
+        partner_id=ids["partner"],
+        defaults={"slug": SHOWROOM_SLUG, "title": "Bench showroom", "published": True},
+    )
+    client = Client()
+    first = reverse("showroom:category", args=[SHOWROOM_SLUG, CATEGORY_SLUG])
+    body = client.get(first).content.decode()
+    match = re.search(r'href="(\?[^"]*after=[^"]+)"', body)
+    second = first + match.group(1).replace("&amp;", "&") if match else first
+    search = reverse("showroom:search", args=[SHOWROOM_SLUG]) + "?q=range+17+mm"
+    load = [round(x, 2) for x in os.getloadavg()]
+    _say(log, f"Showroom pages over {products:,} products: {requests} requests per variant ...")
+    variants = _timed_pages(
+        client,
+        [("category, first page", first), ("category, next page", second), ("search q=range 17 mm", search)],
+        requests,
+        warmup,
+    )
+    counts = {v["queries"] for v in variants}
+    return {
+        "scenario": "showroom_pages",
+        "products": products,
+        "load_average_before": load,
+        "variants": variants,
+        "target_p95_ms": PAGE_P95_MS,
+        "meets_targets": all(v["p95_ms"] < PAGE_P95_MS for v in variants) and len(counts) <= 2,
+    }
+
+
+def format_showroom_pages(result: dict[str, Any]) -> str:
+    lines = [
+        f"showroom_pages over {result['products']:,} products (load before {result['load_average_before']}):"
+    ]
+    for v in result["variants"]:
+        lines.append(
+            f"  {v['variant']:<24} median {v['median_ms']:6.1f} ms  p95 {v['p95_ms']:6.1f} ms  "
+            f"{v['queries']} queries"
+        )
+    lines.append(
+        f"  target p95 under {result['target_p95_ms']:g} ms: {'met' if result['meets_targets'] else 'MISSED'}"
+    )
+    return "\n".join(lines)
+
+
 def run_catalog_export(products: int, *, rebuild: bool = False, log: Any = None) -> dict[str, Any]:
     """Build (or reuse) the catalogue, then measure the BMEcat export and the raw-cursor CSV limit."""
     ids = build_catalogue(products, rebuild=rebuild, log=log)

@@ -168,9 +168,12 @@ def test_the_showroom_shows_branding_and_contact(world, client):
 
 
 def test_the_showroom_page_reads_four_queries(world, client, django_assert_num_queries):
+    from tests.catalog.conftest import make_category
+
     open_showroom(world.a, world.admin)
+    make_category("Sensors", slug="sensors")
     # The showroom with its partner, the category tree, the partner's chosen categories, the categories
-    # of its single products (the navigation of its catalogue).
+    # outside those that hold one of its single products (the navigation of its catalogue).
     with django_assert_num_queries(4):
         assert client.get(reverse("showroom:detail", args=["alpha"])).status_code == 200
 
