@@ -252,10 +252,9 @@ def run_showroom_pages(
     from django.test import Client
     from django.urls import reverse
 
-    from showroom.models import Showroom
-
     from partners.choices import PartnerStatus
     from partners.models import Partner
+    from showroom.models import Showroom
 
     ids = build_catalogue(products, log=log)
     Partner.objects.filter(pk=ids["partner"]).update(status=PartnerStatus.ACTIVE)  # public pages need it

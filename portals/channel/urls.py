@@ -7,6 +7,7 @@ from portals.channel import (
     catalog,
     customers,
     dashboard,
+    exports,
     leads,
     partners,
     registrations,
@@ -62,4 +63,6 @@ urlpatterns = [
     path("catalog/categories/new/", catalog.category_create, name="category_create"),
     path("catalog/categories/<int:pk>/", catalog.category_edit, name="category_edit"),
     path("", include(showroom_urls.channel_urlpatterns)),
+    path("partners/<int:pk>/exports/", exports.partner_exports, name="partner_exports"),
+    path("partners/<int:pk>/exports/start/", exports.partner_export_start, name="partner_export_start"),
 ]

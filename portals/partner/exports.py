@@ -78,6 +78,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         "exports": services.recent_exports(partner),
         "schedules": services.partner_schedules(partner),
         "form": ExportForm(),
+        "start_url": reverse("partner:export_start"),
         "schedule_form": ScheduleForm(),
         "new_feed": _feed_url(request, new_feed["token"]) if new_feed else None,
         "new_feed_schedule": new_feed["schedule"] if new_feed else None,

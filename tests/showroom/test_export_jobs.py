@@ -517,3 +517,46 @@ def test_the_feed_answers_head_requests(world, catalogue, client, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         exports.schedules_start_due()
     assert client.head(reverse("showroom_exports:feed", args=[token])).status_code == 200
+
+
+# --- Channel portal: a partner's exports ------------------------------------------------------------
+
+
+def test_channel_staff_export_a_partners_catalogue_from_the_portal(
+    world, catalogue, login, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    page = reverse("channel:partner_exports", args=[world.a.pk])
+    start = reverse("channel:partner_export_start", args=[world.a.pk])
+    body = login(world.cm_a).get(page)
+    assert body.status_code == 200 and "Start export" in body.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(world.cm_a).post(start, {"format": "bmecat", "language": "eng"}, follow=True)
+    export = CatalogExport.objects.get()
+    assert export.partner == world.a and export.format == "bmecat"
+    assert "export has started" in response.content.decode()
+    after = login(world.cm_a).get(page).content.decode()  # the job ran when the request committed
+    assert f'href="{reverse("showroom_exports:download", args=[export.pk])}"' in after
+    bad = login(world.admin).post(start, {"format": "pdf", "language": "eng"}, follow=True)
+    assert bad.status_code == 200 and CatalogExport.objects.count() == 1
+    # Out of scope: another manager's partner is 404; partner users never reach the channel portal.
+    assert login(world.cm_c).get(page).status_code == 404
+    assert login(world.cm_c).post(start, {"format": "csv", "language": "eng"}).status_code == 404
+    assert login(world.pm_a).get(page).status_code == 403
+    assert CatalogExport.objects.count() == 1
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_channel_exports_page_queries_do_not_grow(
+    world, catalogue, login, django_capture_on_commit_callbacks, django_assert_num_queries, rows
+):
+    from django.urls import reverse
+
+    for _ in range(rows):
+        run_export(world, django_capture_on_commit_callbacks, format="csv")
+    client = login(world.admin)
+    page = reverse("channel:partner_exports", args=[world.a.pk])
+    client.get(page)
+    with django_assert_num_queries(5):  # session, user, actor, the partner, the exports (job joined)
+        assert client.get(page).status_code == 200
