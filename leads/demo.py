@@ -21,11 +21,13 @@ from leads.routing import RoutingContext
 from partners.choices import Role
 from partners.models import Membership, Partner
 
+# Categories of the demo catalogue (catalog.demo, seeded first), so that leads, showrooms and the
+# partners' assortments speak of the same products.
 CATEGORIES = [
-    ("heat-pumps", "Heat pumps"),
-    ("solar", "Solar modules"),
-    ("storage", "Battery storage"),
-    ("service-contracts", "Service contracts"),
+    ("inductive-sensors", "Inductive proximity sensors"),
+    ("pressure-sensors", "Pressure sensors"),
+    ("compact-plcs", "Compact PLCs"),
+    ("temperature-controllers", "Temperature controllers"),
 ]
 # (country, city, postal code, region, latitude, longitude)
 PLACES = [
