@@ -32,6 +32,11 @@ def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def form_error_text(form: forms.Form) -> str:
+    """A bound form's errors as one sentence for a flash message (forms posted from a list page)."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
 class ApplicationForm(forms.Form):
     """The public partner application (/apply/). Field names are application_submit's arguments."""
 

@@ -16,7 +16,7 @@ from partners import selectors as partner_selectors
 from partners.models import Partner
 from portals.crumbs import channel_crumbs
 from portals.decorators import acting_user, channel_required
-from portals.forms import error_text
+from portals.forms import error_text, form_error_text
 from portals.partner.exports import ExportForm
 from showroom import exports as services
 
@@ -56,7 +56,7 @@ def partner_export_start(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("channel:partner_exports", args=[partner.pk])
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_error_text(form))
         return redirect(back)
     try:
         export = services.export_start(

@@ -18,7 +18,7 @@ from core.errors import NotAllowed
 from partners.models import Partner
 from portals.crumbs import partner_crumbs
 from portals.decorators import acting_user, partner_required
-from portals.forms import error_text
+from portals.forms import error_text, form_error_text
 from portals.partner.home import own_partner
 from showroom import exports as services
 from showroom.models import DEFAULT_EXPORT_LANGUAGE, ExportFormat, ExportSchedule
@@ -55,10 +55,6 @@ def _editable(request: HttpRequest) -> Partner:
     return partner
 
 
-def _form_errors(form: forms.Form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
-
-
 def _feed_url(request: HttpRequest, token: str) -> str:
     return request.build_absolute_uri(reverse("showroom_exports:feed", kwargs={"token": token}))
 
@@ -93,7 +89,7 @@ def export_start(request: HttpRequest) -> HttpResponse:
     partner = _editable(request)
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_error_text(form))
         return redirect("partner:exports")
     try:
         export = services.export_start(
@@ -117,7 +113,7 @@ def schedule_save(request: HttpRequest) -> HttpResponse:
     partner = _editable(request)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_error_text(form))
         return redirect("partner:exports")
     try:
         schedule, token = services.schedule_save(

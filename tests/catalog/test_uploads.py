@@ -52,6 +52,9 @@ def test_webp_lossy_and_extended_headers_are_read():
     assert (sniff_image(vp8x).width, sniff_image(vp8x).height) == (100, 50)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -61,7 +64,8 @@ def test_webp_lossy_and_extended_headers_are_read():
         (b"GIF89a\x01\x00\x01\x00", "GIF images are not accepted"),
         (b"%PDF-1.7 ...", "This is a PDF document"),
         (b"MZ\x90\x00 an executable", "not a PNG, JPEG or WebP image"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dXXXX", "The PNG file is damaged"),
+        # The PNG signature, then a chunk that should be IHDR but is not (and no image header follows).
+        (PNG_SIGNATURE + b"\x00\x00\x00\x0dIDAT", "The PNG file is damaged"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "The JPEG file is damaged"),
         (b"RIFF\x00\x00\x00\x00WEBPJUNK", "The WebP file is damaged"),
     ],
