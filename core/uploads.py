@@ -179,6 +179,54 @@ def check_image_upload(
     return info
 
 
+PDF_CONTENT_TYPE = "application/pdf"
+
+
+def sniff_document(file: Any) -> str:
+    """The content type of a proof-of-performance file (PDF, PNG or JPEG) from its content, not its
+    name; raises ValueError with a message for the person uploading."""
+    head = _read_head(file)
+    if head.startswith(b"%PDF-"):
+        if b"%%EOF" not in _read_tail(file):
+            raise ValueError("The PDF file is incomplete (it has no end marker); save or export it again.")
+        return PDF_CONTENT_TYPE
+    try:
+        info = sniff_image(head)
+    except NotAnImage as exc:
+        raise ValueError(
+            str(exc).replace("Upload a PNG, JPEG or WebP image", "Upload a PDF, PNG or JPEG file")
+        )
+    if info.kind not in (PNG, JPEG):
+        raise ValueError(f"{info.kind.name} images are not accepted here; use PDF, PNG or JPEG.")
+    return info.kind.content_type
+
+
+def _read_tail(file: Any, size: int = 2048) -> bytes:
+    position = file.tell() if hasattr(file, "tell") else None
+    total = getattr(file, "size", None)
+    if total is None or not hasattr(file, "seek"):
+        return b"%%EOF"
+    file.seek(max(0, total - size))
+    tail = file.read(size)
+    file.seek(position or 0)
+    return tail if isinstance(tail, bytes) else bytes(tail)
+
+
+def document_response(file: Any, *, filename: str, content_type: str) -> FileResponse:
+    """A stored private document as a download (`Content-Disposition: attachment`), never shown
+    inline nor sniffed. The caller has checked that the person may see it."""
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    safe = "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in filename).strip() or "download"
+    response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=safe)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @deconstructible
 class ImageUploadValidator:
     """A model or form field validator: the value is an image of the accepted kinds within the size

@@ -116,6 +116,10 @@ class Lead(models.Model):
             ),
             models.Index(fields=["id"], condition=Q(status="new"), name="lead_new_queue"),
             models.Index(fields=["normalised_company"], name="lead_normalised_company"),
+            # MDF return on investment: the leads that carry a fund request's campaign code.
+            models.Index(
+                fields=["campaign_code", "status"], condition=~Q(campaign_code=""), name="lead_campaign"
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
