@@ -172,6 +172,62 @@ def _currency(value: str) -> str:
     return code
 
 
+def program_check(
+    *,
+    program: FundProgram | None,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    claim_deadline: date,
+    budget: Any,
+    approval_threshold: Any = None,
+    allocation_rule: str = AllocationRule.TIER_SHARE,
+    currency: str = "EUR",
+) -> dict[str, Any]:
+    """Check a programme's set-up (new when `program` is None); answers the cleaned values or raises
+    ValidationError with every field's message. Used by the services and by forms (the admin's)."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {"name": (name or "").strip()}
+    if not cleaned["name"]:
+        errors["name"] = "Give the programme a name."
+    elif (
+        FundProgram.objects.filter(name__iexact=cleaned["name"])
+        .exclude(pk=program.pk if program is not None else 0)
+        .exists()
+    ):
+        errors["name"] = "A programme with this name exists already."
+    try:
+        _check_program_dates(starts_on, ends_on, claim_deadline)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    for field_name, value, optional in (
+        ("budget", budget, False),
+        ("approval_threshold", approval_threshold, True),
+    ):
+        if optional and value in (None, ""):
+            cleaned[field_name] = None
+            continue
+        try:
+            cleaned[field_name] = money(value, field_name=field_name, allow_zero=True)
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if program is not None and "budget" in cleaned and cleaned["budget"] < program.allocated_total:
+        errors["budget"] = (
+            f"{_fmt(program.allocated_total, program.currency)} is allocated already; lower allocations "
+            "first or keep the budget at least that high."
+        )
+    if allocation_rule not in AllocationRule.values:
+        errors["allocation_rule"] = "Choose by tier MDF share or by hand."
+    if program is None:
+        try:
+            cleaned["currency"] = _currency(currency)
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 @transaction.atomic
 def program_create(
     *,
@@ -188,21 +244,13 @@ def program_create(
 ) -> FundProgram:
     """A channel admin sets up a programme (as a draft: allocate, then open it)."""
     _require_admin(actor, "set up fund programmes")
-    if not name.strip():
-        raise ValidationError({"name": "Give the programme a name."})
-    if FundProgram.objects.filter(name__iexact=name.strip()).exists():
-        raise ValidationError({"name": "A programme with this name exists already."})
-    _check_program_dates(starts_on, ends_on, claim_deadline)
-    if allocation_rule not in AllocationRule.values:
-        raise ValidationError({"allocation_rule": "Choose by tier MDF share or by hand."})
+    cleaned = program_check(
+        program=None, name=name, starts_on=starts_on, ends_on=ends_on, claim_deadline=claim_deadline,
+        budget=budget, approval_threshold=approval_threshold, allocation_rule=allocation_rule, currency=currency,
+    )  # fmt: skip
     program = FundProgram.objects.create(
-        name=name.strip(), description=description.strip(), starts_on=starts_on, ends_on=ends_on,
-        claim_deadline=claim_deadline, budget=money(budget, field_name="budget", allow_zero=True),
-        currency=_currency(currency),
-        approval_threshold=(
-            None if approval_threshold in (None, "") else money(approval_threshold, field_name="approval_threshold", allow_zero=True)
-        ),
-        allocation_rule=allocation_rule, created_by=actor,
+        description=(description or "").strip(), starts_on=starts_on, ends_on=ends_on,
+        claim_deadline=claim_deadline, allocation_rule=allocation_rule, created_by=actor, **cleaned,
     )  # fmt: skip
     activity_record(
         actor=actor, verb="mdf.program.created", target=program, message=f"Programme {program.name} set up"
@@ -230,23 +278,14 @@ def program_update(
     program = FundProgram.objects.select_for_update().get(pk=program.pk)
     if program.status == ProgramStatus.CLOSED:
         raise ValidationError({"status": "This programme is closed; it can no longer be changed."})
-    if not name.strip():
-        raise ValidationError({"name": "Give the programme a name."})
-    if FundProgram.objects.filter(name__iexact=name.strip()).exclude(pk=program.pk).exists():
-        raise ValidationError({"name": "A programme with this name exists already."})
-    _check_program_dates(starts_on, ends_on, claim_deadline)
-    new_budget = money(budget, field_name="budget", allow_zero=True)
-    if new_budget < program.allocated_total:
-        raise ValidationError(
-            {"budget": f"{_fmt(program.allocated_total, program.currency)} is allocated already; "
-             "lower allocations first or keep the budget at least that high."}
-        )  # fmt: skip
-    program.name, program.description = name.strip(), description.strip()
-    program.starts_on, program.ends_on, program.claim_deadline = starts_on, ends_on, claim_deadline
-    program.budget = new_budget
-    program.approval_threshold = (
-        None if approval_threshold in (None, "") else money(approval_threshold, field_name="approval_threshold", allow_zero=True)
+    cleaned = program_check(
+        program=program, name=name, starts_on=starts_on, ends_on=ends_on, claim_deadline=claim_deadline,
+        budget=budget, approval_threshold=approval_threshold, allocation_rule=allocation_rule,
     )  # fmt: skip
+    for key, value in cleaned.items():
+        setattr(program, key, value)
+    program.description = (description or "").strip()
+    program.starts_on, program.ends_on, program.claim_deadline = starts_on, ends_on, claim_deadline
     program.allocation_rule = allocation_rule
     program.save()
     return program

@@ -189,6 +189,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 900.0,
         "options": {"expires": 890},
     },
+    # MDF: programmes past their claim deadline close (reservations released, the rest expires);
+    # partners are reminded 30 and 7 days before. Hourly, so a deadline is honoured the same day.
+    "expire-fund-programs": {
+        "task": "mdf.tasks.expire_programs_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
+    "send-fund-reminders": {
+        "task": "mdf.tasks.send_fund_reminders_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "requeue-stale-jobs": {
         "task": "core.tasks.requeue_stale_jobs_task",
         "schedule": 300.0,
