@@ -193,9 +193,8 @@ def sniff_document(file: Any) -> str:
     try:
         info = sniff_image(head)
     except NotAnImage as exc:
-        raise ValueError(
-            str(exc).replace("Upload a PNG, JPEG or WebP image", "Upload a PDF, PNG or JPEG file")
-        )
+        text = str(exc).replace("Upload a PNG, JPEG or WebP image", "Upload a PDF, PNG or JPEG file")
+        raise ValueError(text.replace("not a PNG, JPEG or WebP image", "not a PDF, PNG or JPEG file"))
     if info.kind not in (PNG, JPEG):
         raise ValueError(f"{info.kind.name} images are not accepted here; use PDF, PNG or JPEG.")
     return info.kind.content_type

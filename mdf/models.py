@@ -30,6 +30,10 @@ from mdf.choices import (
 )
 
 ZERO = Decimal("0.00")
+# Half a cent. The CHECK constraints compare with this margin because SQLite (the embedded default)
+# stores decimals as binary floating point and adds them as such: 0.10 + 0.20 > 0.30 there. Amounts are
+# whole cents, so on PostgreSQL (exact numerics) "x > -HALF_CENT" is exactly "x >= 0".
+HALF_CENT = Decimal("0.005")
 
 
 def money_field(**kwargs: object) -> models.DecimalField:
@@ -77,7 +81,7 @@ class FundProgram(models.Model):
             ),
             models.CheckConstraint(condition=Q(budget__gte=0), name="program_budget_not_negative"),
             models.CheckConstraint(
-                condition=Q(allocated_total__gte=0) & Q(allocated_total__lte=F("budget")),
+                condition=Q(allocated_total__gt=-HALF_CENT) & Q(allocated_total__lt=F("budget") + HALF_CENT),
                 name="program_not_overallocated",
                 violation_error_message="The allocations would exceed the programme's budget.",
             ),
@@ -116,11 +120,14 @@ class FundAllocation(models.Model):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["program", "partner"], name="allocation_one_per_partner"),
             models.CheckConstraint(
-                condition=Q(reserved__gte=0) & Q(claimed__gte=0) & Q(paid__gte=0) & Q(expired__gte=0),
+                condition=Q(reserved__gt=-HALF_CENT)
+                & Q(claimed__gt=-HALF_CENT)
+                & Q(paid__gt=-HALF_CENT)
+                & Q(expired__gt=-HALF_CENT),
                 name="allocation_figures_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(amount__gte=F("reserved") + F("claimed") + F("paid")),
+                condition=Q(amount__gt=F("reserved") + F("claimed") + F("paid") - HALF_CENT),
                 name="allocation_available_not_negative",
                 violation_error_message="This would take the allocation's available money below zero.",
             ),
@@ -206,12 +213,10 @@ class FundRequest(models.Model):
             models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="fundrequest_dates_order"),
             models.CheckConstraint(
                 condition=Q(approved_amount__isnull=True, consumed=0, released=0)
-                | Q(
-                    approved_amount__gt=0,
-                    approved_amount__lte=F("amount"),
-                    consumed__gte=0,
-                    released__gte=0,
-                    approved_amount__gte=F("consumed") + F("released"),
+                | (
+                    Q(approved_amount__gt=0, approved_amount__lt=F("amount") + HALF_CENT)
+                    & Q(consumed__gt=-HALF_CENT, released__gt=-HALF_CENT)
+                    & Q(approved_amount__gt=F("consumed") + F("released") - HALF_CENT)
                 ),
                 name="fundrequest_within_approval",
                 violation_error_message="Claims and releases may not exceed the approved amount.",

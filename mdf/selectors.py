@@ -56,7 +56,10 @@ def visible_allocations(user: Any) -> QuerySet[FundAllocation]:
 
 def visible_requests(user: Any) -> QuerySet[FundRequest]:
     return _scoped(
-        user, FundRequest.objects.select_related("program", "partner", "created_by", "first_approved_by")
+        user,
+        FundRequest.objects.select_related(
+            "program", "partner", "allocation", "created_by", "first_approved_by"
+        ),
     )
 
 
@@ -76,7 +79,7 @@ def visible_journal(user: Any) -> QuerySet[JournalEntry]:
     """The journal: channel admins only."""
     if not rules.can_see_journal(user):
         return JournalEntry.objects.none()
-    return JournalEntry.objects.all()
+    return JournalEntry.objects.select_related("program", "partner")
 
 
 # --- Queues ---------------------------------------------------------------------------------------
@@ -108,11 +111,13 @@ def claims_to_pay(user: Any) -> QuerySet[Claim]:
 
 def allocation_figures_from_journal(allocation: FundAllocation) -> dict[str, Decimal]:
     """An allocation's figures as its journal lines say (what the stored figures must equal)."""
+    # Debits and credits summed apart and subtracted here: on SQLite `SUM(debit) - SUM(credit)` is a
+    # float difference (50000 - 49999.99 = 0.0100000000002183) that no decimal converter rounds.
     balances = {
-        row["account"]: row["balance"] or ZERO
+        row["account"]: (row["debits"] or ZERO) - (row["credits"] or ZERO)
         for row in JournalEntry.objects.filter(allocation=allocation)
         .values("account")
-        .annotate(balance=Sum("debit") - Sum("credit"))
+        .annotate(debits=Sum("debit"), credits=Sum("credit"))
     }
     reserved = balances.get(Account.RESERVED, ZERO)
     claimed = balances.get(Account.CLAIMS_PAYABLE, ZERO)

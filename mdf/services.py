@@ -288,6 +288,9 @@ def program_update(
     program.starts_on, program.ends_on, program.claim_deadline = starts_on, ends_on, claim_deadline
     program.allocation_rule = allocation_rule
     program.save()
+    activity_record(
+        actor=actor, verb="mdf.program.changed", target=program, message=f"Programme {program.name} changed"
+    )
     return program
 
 
@@ -893,7 +896,9 @@ def claim_approve(*, claim: Claim, actor: User, amount: Any = None) -> Claim:
     default = claim.first_approved_amount or claim.amount
     approved = default if amount in (None, "") else money(amount)
     if approved > claim.amount:
-        raise ValidationError({"amount": f"Approve at most the {claim.amount:,.2f} claimed."})
+        raise ValidationError(
+            {"amount": f"Approve at most the {_fmt(claim.amount, claim.program.currency)} claimed."}
+        )
     request = FundRequest.objects.select_for_update().get(pk=claim.request_id)
     allocation = (
         FundAllocation.objects.select_for_update()

@@ -19,6 +19,7 @@ from core.api import (
 from customers.api import router as customers_router
 from leads.api import registrations_router, rules_router
 from leads.api import router as leads_router
+from mdf.api import router as mdf_router
 from partners.access import actor_of
 from partners.api import me_router
 from partners.api import router as partners_router
@@ -51,4 +52,5 @@ api.add_router("/deal-registrations", registrations_router)
 api.add_router("/products", products_router)
 api.add_router("/categories", categories_router)
 api.add_router("/catalog/exports", catalog_exports_router)
+api.add_router("/mdf", mdf_router)
 api.add_router("/jobs", jobs_router(sees_all_jobs=lambda user: actor_of(user).is_admin))

@@ -107,3 +107,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def funds(world, settings, tmp_path):
+    """MDF: an open programme (budget 100,000 EUR, second approval above 20,000) with allocations
+    A 50,000, B 10,000, C 30,000 (tests/mdf/conftest.py's make_funds); proof files are stored under
+    the test's own directory."""
+    from tests.mdf.conftest import make_funds
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return make_funds(world)

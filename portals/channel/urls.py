@@ -8,6 +8,8 @@ from portals.channel import (
     customers,
     dashboard,
     exports,
+    fund_programs,
+    fund_queues,
     leads,
     partners,
     registrations,
@@ -65,4 +67,7 @@ urlpatterns = [
     path("", include(showroom_urls.channel_urlpatterns)),
     path("partners/<int:pk>/exports/", exports.partner_exports, name="partner_exports"),
     path("partners/<int:pk>/exports/start/", exports.partner_export_start, name="partner_export_start"),
+    # Marketing development funds (issue 5)
+    path("", include(fund_queues.urlpatterns)),
+    path("", include(fund_programs.urlpatterns)),
 ]

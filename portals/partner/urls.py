@@ -40,4 +40,5 @@ urlpatterns = [
     path("assortment/<int:pk>/remove/", assortment.assortment_remove, name="assortment_remove"),
     path("", include("portals.partner.showroom_urls")),
     path("", include("portals.partner.exports_urls")),
+    path("", include("portals.partner.funds_urls")),
 ]

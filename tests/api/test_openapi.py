@@ -42,7 +42,25 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/partners/{id}/assortment",
         "/api/v1/catalog/exports",
         "/api/v1/catalog/exports/{id}",
+        # Marketing development funds (issue 5)
+        "/api/v1/mdf/programs",
+        "/api/v1/mdf/programs/{id}",
+        "/api/v1/mdf/allocations",
+        "/api/v1/mdf/allocations/{id}",
+        "/api/v1/mdf/requests",
+        "/api/v1/mdf/requests/{id}",
+        "/api/v1/mdf/requests/{id}/approve",
+        "/api/v1/mdf/requests/{id}/reject",
+        "/api/v1/mdf/claims",
+        "/api/v1/mdf/claims/{id}",
+        "/api/v1/mdf/claims/{id}/files/{file_id}",
+        "/api/v1/mdf/claims/{id}/approve",
+        "/api/v1/mdf/claims/{id}/reject",
+        "/api/v1/mdf/claims/{id}/pay",
+        "/api/v1/mdf/journal",
     }  # fmt: skip
+    assert set(paths["/api/v1/mdf/requests"]) == {"get", "post"}
+    assert set(paths["/api/v1/mdf/claims"]) == {"get", "post"}
     assert set(paths["/api/v1/partners/{id}/assortment"]) == {"get", "put"}
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
     assert set(paths["/api/v1/leads"]) == {"get", "post"}

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -84,12 +83,6 @@ def make_funds(
     for alloc in (alloc_a, alloc_b, alloc_c):
         alloc.refresh_from_db()
     return Funds(program=program, alloc_a=alloc_a, alloc_b=alloc_b, alloc_c=alloc_c)
-
-
-@pytest.fixture
-def funds(world, settings, tmp_path) -> Funds:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return make_funds(world)
 
 
 def assert_books_balance(program: FundProgram) -> None:

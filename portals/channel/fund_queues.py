@@ -1,0 +1,663 @@
+"""Channel portal: MDF approval queues, the decision pages of fund requests and claims (approve in
+full or in part, reject with a reason, ask for information, comment, second approval above the
+programme's threshold), proof downloads, and settlement (/channel/funds/).
+
+Every read goes through mdf.selectors (out of scope is 404), every change through mdf.services:
+their ValidationError lands on the form (or in a message), Overspend and InvalidTransition become a
+message (nothing changed), NotAllowed answers 403."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from core.errors import InvalidTransition, NotAllowed
+from core.uploads import document_response
+from mdf import rules, selectors, services
+from mdf.choices import ClaimStatus, RequestStatus
+from mdf.models import Claim, FundComment, FundRequest
+from mdf.services import Overspend
+from partners import access
+from portals.channel.fund_forms import (
+    ApproveForm,
+    BulkPayForm,
+    CommentForm,
+    InfoRequestForm,
+    PayForm,
+    RejectForm,
+)
+from portals.crumbs import Crumb, channel_crumbs
+from portals.decorators import acting_user, channel_required
+from portals.forms import form_error_text
+from portals.paging import request_page
+
+# Queue headings count the waiting items up to this many ("1,000+"): an exact count of a scope
+# with millions of rows would cost more than the page itself.
+COUNT_CAP = 1000
+# A decision page shows the partner's latest requests and claims in the programme, this many each.
+HISTORY_LIMIT = 10
+# ... and the latest comments of the thread, this many.
+COMMENT_LIMIT = 100
+# A claim holds at most 10 proof files (mdf.services.MAX_PROOF_FILES); read a few more, never all.
+PROOF_LIMIT = 20
+
+
+def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> dict[str, Any]:
+    """How many rows, counted up to `cap` (one `COUNT(*)` over a `LIMIT cap + 1` subquery)."""
+    counted = queryset.order_by()[: cap + 1].count()
+    return {"count": min(counted, cap), "more": counted > cap}
+
+
+def _crumbs(*items: Crumb) -> list[Crumb]:
+    return channel_crumbs(("Funds", reverse("channel:fund_queue")), *items)
+
+
+def _errors_to(request: HttpRequest, form: Form, exc: ValidationError) -> bool:
+    """A service's field errors go on the form; the rest (e.g. already decided) become a message.
+    True when the form got an error (the page is shown again with it)."""
+    on_form = False
+    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]:
+        for error in errors:
+            if field in form.fields:
+                form.add_error(field, error)
+                on_form = True
+            else:
+                messages.error(request, error)
+    return on_form
+
+
+def _money(amount: Decimal | None, currency: str) -> str:
+    return f"{currency} {amount or Decimal('0'):,.2f}"
+
+
+def _latest_comments(comments: QuerySet[FundComment]) -> list[FundComment]:
+    """The thread's latest COMMENT_LIMIT comments, oldest first."""
+    latest = list(comments.order_by("-created_at", "-id")[:COMMENT_LIMIT])
+    latest.reverse()
+    return latest
+
+
+# --- Queues ---------------------------------------------------------------------------------------
+
+
+@channel_required
+def fund_queue(request: HttpRequest) -> HttpResponse:
+    """The approval queues: submitted requests and submitted claims of the user's partners (a channel
+    admin: all), oldest first, by keyset pages; counted up to COUNT_CAP. A channel admin may show
+    only the items waiting for their second approval.
+
+    Queries: session, user, actor, requests waiting (capped count), page of requests (programme,
+    partner, first approver joined), claims waiting (capped count), page of claims (programme,
+    partner, request joined): 7, whatever the number of rows."""
+    user = request.user
+    is_admin = access.actor_of(user).is_admin
+    second_only = is_admin and request.GET.get("show") == "second"
+    requests = selectors.request_queue(user)
+    claims = selectors.claim_queue(user)
+    if second_only:
+        requests = requests.filter(first_approved_by__isnull=False)
+        claims = claims.filter(first_approved_by__isnull=False)
+    request_total = capped_count(requests)
+    request_rows = request_page(
+        request, requests, order="submitted_at", after="requests_after", before="requests_before"
+    )
+    claim_total = capped_count(claims)
+    claim_rows = request_page(
+        request, claims, order="created_at", after="claims_after", before="claims_before"
+    )
+    return render(
+        request,
+        "portals/channel/funds/queue.html",
+        {
+            "requests": request_rows,
+            "claims": claim_rows,
+            "request_total": request_total,
+            "claim_total": claim_total,
+            "is_admin": is_admin,
+            "second_only": second_only,
+            "querystring": urlencode({"show": "second"}) if second_only else "",
+            "breadcrumbs": channel_crumbs(("Funds", None)),
+        },
+    )
+
+
+# --- Fund requests --------------------------------------------------------------------------------
+
+
+def _visible_request(request: HttpRequest, pk: int) -> FundRequest:
+    """The fund request if it belongs to one of the user's partners, else 404."""
+    return get_object_or_404(
+        selectors.visible_requests(request.user).select_related("allocation", "decided_by"), pk=pk
+    )
+
+
+def _render_request(
+    request: HttpRequest,
+    fund_request: FundRequest,
+    *,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    info_form: InfoRequestForm | None = None,
+    comment_form: CommentForm | None = None,
+    http_status: int = 200,
+) -> HttpResponse:
+    """Everything needed to decide on one page.
+
+    Queries: session, user, actor, the request (programme, partner, allocation, creator, first and
+    final deciders joined); for a channel manager, whether they manage the partner (1-2); the
+    partner's latest requests in this programme, its latest claims in it, the comments (authors
+    joined): 7 for an admin, 8-9 for a manager, whatever the history's length."""
+    user = request.user
+    program = fund_request.program
+    allocation = fund_request.allocation
+    currency = program.currency
+    is_admin = access.actor_of(user).is_admin
+    may_decide = rules.can_decide(user, fund_request.partner)
+    submitted = fund_request.status == RequestStatus.SUBMITTED
+    awaiting_second = fund_request.awaiting_second_approval
+    may_approve = may_decide and submitted and (is_admin or not awaiting_second)
+    full = fund_request.first_approved_amount or fund_request.amount
+    if may_approve:
+        approve_form = approve_form or ApproveForm(currency=currency, full=full)
+    if may_decide and submitted:
+        reject_form = reject_form or RejectForm()
+        info_form = info_form or InfoRequestForm()
+    if may_decide:
+        comment_form = comment_form or CommentForm()
+    history_requests = list(
+        selectors.visible_requests(user)
+        .filter(allocation_id=fund_request.allocation_id)
+        .exclude(pk=fund_request.pk)
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    history_claims = list(
+        selectors.visible_claims(user)
+        .filter(partner_id=fund_request.partner_id, program_id=fund_request.program_id)
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    threshold = program.approval_threshold
+    return render(
+        request,
+        "portals/channel/funds/request_detail.html",
+        {
+            "fund_request": fund_request,
+            "program": program,
+            "allocation": allocation,
+            "currency": currency,
+            "is_admin": is_admin,
+            "may_decide": may_decide,
+            "submitted": submitted,
+            "awaiting_second": awaiting_second,
+            "may_approve": may_approve,
+            "full_amount": full,
+            "overspends": submitted and full > allocation.available,
+            "needs_second": submitted and services.needs_second_approval(program, full),
+            "threshold": threshold,
+            "history_requests": history_requests,
+            "history_claims": history_claims,
+            "history_limit": HISTORY_LIMIT,
+            "comments": _latest_comments(selectors.visible_comments(user).filter(request=fund_request)),
+            "comment_limit": COMMENT_LIMIT,
+            "approve_form": approve_form,
+            "reject_form": reject_form,
+            "info_form": info_form,
+            "comment_form": comment_form,
+            "breadcrumbs": _crumbs((f"{fund_request.reference} {fund_request.title}", None)),
+        },
+        status=http_status,
+    )
+
+
+@channel_required
+def fund_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_request(request, _visible_request(request, pk))
+
+
+@require_POST
+@channel_required
+def fund_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve in full or in part; above the threshold a channel manager's approval is the first of
+    two and the request waits for a channel admin."""
+    fund_request = _visible_request(request, pk)
+    currency = fund_request.program.currency
+    form = ApproveForm(
+        request.POST, currency=currency, full=fund_request.first_approved_amount or fund_request.amount
+    )
+    if form.is_valid():
+        try:
+            decided = services.request_approve(
+                request=fund_request, actor=acting_user(request), amount=form.cleaned_data["amount"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except (Overspend, InvalidTransition) as exc:
+            messages.error(request, str(exc))
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        else:
+            if decided.status == RequestStatus.APPROVED:
+                messages.success(
+                    request,
+                    f"{decided.reference} approved: {_money(decided.approved_amount, currency)} reserved "
+                    f"for {fund_request.partner.name}.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"First approval recorded for {_money(decided.first_approved_amount, currency)}. "
+                    f"It is above the threshold of {_money(fund_request.program.approval_threshold, currency)}, "
+                    "so it now waits for a channel admin's approval.",
+                )
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+    return _render_request(request, fund_request, approve_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject with a reason, which the partner reads."""
+    fund_request = _visible_request(request, pk)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_reject(
+                request=fund_request, actor=acting_user(request), reason=form.cleaned_data["reason"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except InvalidTransition as exc:
+            messages.error(request, str(exc))
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        else:
+            messages.success(request, f"{fund_request.reference} rejected; the partner is told why.")
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+    return _render_request(request, fund_request, reject_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_request_info(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the partner for more information; the request stays in the queue, marked."""
+    fund_request = _visible_request(request, pk)
+    form = InfoRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.info_request(
+                request=fund_request, actor=acting_user(request), question=form.cleaned_data["question"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        else:
+            messages.success(request, f"Question sent to {fund_request.partner.name}.")
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+    return _render_request(request, fund_request, info_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_request_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    fund_request = _visible_request(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                request=fund_request, actor=acting_user(request), body=form.cleaned_data["body"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_request_detail", pk=fund_request.pk)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect("channel:fund_request_detail", pk=fund_request.pk)
+    return _render_request(request, fund_request, comment_form=form, http_status=400)
+
+
+# --- Claims ---------------------------------------------------------------------------------------
+
+
+def _visible_claim(request: HttpRequest, pk: int) -> Claim:
+    """The claim if it belongs to one of the user's partners, else 404."""
+    return get_object_or_404(
+        selectors.visible_claims(request.user).select_related(
+            "allocation", "first_approved_by", "decided_by", "paid_by"
+        ),
+        pk=pk,
+    )
+
+
+def _render_claim(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    info_form: InfoRequestForm | None = None,
+    comment_form: CommentForm | None = None,
+    pay_form: PayForm | None = None,
+    http_status: int = 200,
+) -> HttpResponse:
+    """Queries: session, user, actor, the claim (programme, partner, request, allocation, submitter,
+    deciders, payer joined); for a channel manager, whether they manage the partner (1-2, and again
+    for settling: 1-2); the request's other claims, the proof files, the comments (authors joined):
+    7 for an admin."""
+    user = request.user
+    currency = claim.program.currency
+    is_admin = access.actor_of(user).is_admin
+    may_decide = rules.can_decide(user, claim.partner)
+    submitted = claim.status == ClaimStatus.SUBMITTED
+    awaiting_second = claim.awaiting_second_approval
+    may_approve = may_decide and submitted and (is_admin or not awaiting_second)
+    may_pay = claim.status == ClaimStatus.APPROVED and rules.can_pay(user, claim.partner)
+    full = claim.first_approved_amount or claim.amount
+    if may_approve:
+        approve_form = approve_form or ApproveForm(currency=currency, full=full)
+    if may_decide and submitted:
+        reject_form = reject_form or RejectForm()
+        info_form = info_form or InfoRequestForm()
+    if may_decide:
+        comment_form = comment_form or CommentForm()
+    if may_pay:
+        pay_form = pay_form or PayForm()
+    fund_request = claim.request
+    other_claims = list(
+        selectors.visible_claims(user)
+        .filter(request_id=claim.request_id)
+        .exclude(pk=claim.pk)
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    proofs = list(selectors.visible_proof_files(user).filter(claim=claim).order_by("id")[:PROOF_LIMIT])
+    return render(
+        request,
+        "portals/channel/funds/claim_detail.html",
+        {
+            "claim": claim,
+            "fund_request": fund_request,
+            "program": claim.program,
+            "allocation": claim.allocation,
+            "currency": currency,
+            "is_admin": is_admin,
+            "may_decide": may_decide,
+            "submitted": submitted,
+            "awaiting_second": awaiting_second,
+            "may_approve": may_approve,
+            "may_pay": may_pay,
+            "full_amount": full,
+            "overspends": submitted and full > fund_request.reserved_now,
+            "needs_second": submitted and services.needs_second_approval(claim.program, full),
+            "threshold": claim.program.approval_threshold,
+            "other_claims": other_claims,
+            "history_limit": HISTORY_LIMIT,
+            "proofs": proofs,
+            "comments": _latest_comments(selectors.visible_comments(user).filter(claim=claim)),
+            "comment_limit": COMMENT_LIMIT,
+            "approve_form": approve_form,
+            "reject_form": reject_form,
+            "info_form": info_form,
+            "comment_form": comment_form,
+            "pay_form": pay_form,
+            "breadcrumbs": _crumbs(
+                (fund_request.reference, reverse("channel:fund_request_detail", args=[fund_request.pk])),
+                (claim.reference, None),
+            ),
+        },
+        status=http_status,
+    )
+
+
+@channel_required
+def fund_claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_claim(request, _visible_claim(request, pk))
+
+
+@require_POST
+@channel_required
+def fund_claim_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve in full or in part: the amount moves from reserved to claims payable."""
+    claim = _visible_claim(request, pk)
+    currency = claim.program.currency
+    form = ApproveForm(request.POST, currency=currency, full=claim.first_approved_amount or claim.amount)
+    if form.is_valid():
+        try:
+            decided = services.claim_approve(
+                claim=claim, actor=acting_user(request), amount=form.cleaned_data["amount"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except (Overspend, InvalidTransition) as exc:
+            messages.error(request, str(exc))
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_claim_detail", pk=claim.pk)
+        else:
+            if decided.status == ClaimStatus.APPROVED:
+                messages.success(
+                    request,
+                    f"{decided.reference} approved for {_money(decided.approved_amount, currency)}; "
+                    "it now waits for payment (Settlement).",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"First approval recorded for {_money(decided.first_approved_amount, currency)}. "
+                    f"It is above the threshold of {_money(claim.program.approval_threshold, currency)}, "
+                    "so it now waits for a channel admin's approval.",
+                )
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+    return _render_claim(request, claim, approve_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_claim_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject with a reason; the request keeps its reservation for another claim."""
+    claim = _visible_claim(request, pk)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_reject(claim=claim, actor=acting_user(request), reason=form.cleaned_data["reason"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except InvalidTransition as exc:
+            messages.error(request, str(exc))
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_claim_detail", pk=claim.pk)
+        else:
+            messages.success(request, f"{claim.reference} rejected; the partner is told why.")
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+    return _render_claim(request, claim, reject_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_claim_info(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _visible_claim(request, pk)
+    form = InfoRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.info_request(
+                request=claim.request,
+                actor=acting_user(request),
+                question=form.cleaned_data["question"],
+                claim=claim,
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_claim_detail", pk=claim.pk)
+        else:
+            messages.success(request, f"Question sent to {claim.partner.name}.")
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+    return _render_claim(request, claim, info_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_claim_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _visible_claim(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                request=claim.request, actor=acting_user(request), body=form.cleaned_data["body"], claim=claim
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_claim_detail", pk=claim.pk)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+    return _render_claim(request, claim, comment_form=form, http_status=400)
+
+
+@require_POST
+@channel_required
+def fund_claim_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark an approved claim paid, with the payment reference or the credit note number."""
+    claim = _visible_claim(request, pk)
+    form = PayForm(request.POST)
+    if form.is_valid():
+        try:
+            paid = services.claim_pay(
+                claim=claim,
+                actor=acting_user(request),
+                payment_reference=form.cleaned_data["payment_reference"],
+                credit_note_number=form.cleaned_data["credit_note_number"],
+                paid_on=form.cleaned_data["paid_on"],
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except InvalidTransition as exc:
+            messages.error(request, str(exc))
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect("channel:fund_claim_detail", pk=claim.pk)
+        else:
+            how = (
+                f"payment {paid.payment_reference}"
+                if paid.payment_reference
+                else f"credit note {paid.credit_note_number}"
+            )
+            messages.success(
+                request,
+                f"{paid.reference} marked paid: {_money(paid.approved_amount, claim.program.currency)} "
+                f"({how}, {paid.paid_on:%d %b %Y}).",
+            )
+            return redirect("channel:fund_claim_detail", pk=claim.pk)
+    return _render_claim(request, claim, pay_form=form, http_status=400)
+
+
+@channel_required
+def fund_proof_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A proof-of-performance file, as an attachment, for those who may see its claim (else 404)."""
+    proof = get_object_or_404(selectors.visible_proof_files(request.user), pk=pk)
+    response = document_response(proof.file, filename=proof.name, content_type=proof.content_type)
+    return response  # type: ignore[return-value]  # a FileResponse streams
+
+
+# --- Settlement -----------------------------------------------------------------------------------
+
+
+@channel_required
+def fund_settlement(request: HttpRequest) -> HttpResponse:
+    """Approved claims waiting for payment, oldest decision first, by keyset pages, with boxes to
+    tick for a bulk payment.
+
+    Queries: session, user, actor, claims waiting (capped count), page of claims (programme,
+    partner, request joined): 5, whatever the number of rows."""
+    claims = selectors.claims_to_pay(request.user)
+    total = capped_count(claims)
+    page = request_page(request, claims, order="decided_at", size=settings.PAGE_SIZE)
+    return render(
+        request,
+        "portals/channel/funds/settlement.html",
+        {
+            "page": page,
+            "total": total,
+            "form": BulkPayForm(),
+            "querystring": "",
+            "breadcrumbs": _crumbs(("Settlement", None)),
+        },
+    )
+
+
+@require_POST
+@channel_required
+def fund_settlement_pay(request: HttpRequest) -> HttpResponse:
+    """Mark the ticked claims paid with one payment reference and date; each claim is paid in its own
+    transaction, so one that cannot be paid is reported and the others are paid."""
+    form = BulkPayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect("channel:fund_settlement")
+    claims = list(
+        selectors.claims_to_pay(request.user).filter(pk__in=form.claim_ids).order_by("decided_at", "id")
+    )
+    result = services.claims_pay_bulk(
+        claims=claims,
+        actor=acting_user(request),
+        payment_reference=form.cleaned_data["payment_reference"],
+        paid_on=form.cleaned_data["paid_on"],
+    )
+    reference = form.cleaned_data["payment_reference"].strip()
+    if result.done:
+        messages.success(
+            request,
+            f"{result.done} claim{'s' if result.done != 1 else ''} marked paid with reference {reference}.",
+        )
+    for failure in result.failed:
+        messages.error(request, f"Not paid: {failure}")
+    left_out = len(form.claim_ids) - len(claims)
+    if left_out:
+        messages.warning(
+            request,
+            f"{left_out} ticked claim{'s' if left_out != 1 else ''} no longer wait{'s' if left_out == 1 else ''} "
+            "for payment (paid or changed meanwhile); left out.",
+        )
+    return redirect("channel:fund_settlement")
+
+
+urlpatterns = [
+    path("funds/", fund_queue, name="fund_queue"),
+    path("funds/requests/<int:pk>/", fund_request_detail, name="fund_request_detail"),
+    path("funds/requests/<int:pk>/approve/", fund_request_approve, name="fund_request_approve"),
+    path("funds/requests/<int:pk>/reject/", fund_request_reject, name="fund_request_reject"),
+    path("funds/requests/<int:pk>/info/", fund_request_info, name="fund_request_info"),
+    path("funds/requests/<int:pk>/comment/", fund_request_comment, name="fund_request_comment"),
+    path("funds/claims/<int:pk>/", fund_claim_detail, name="fund_claim_detail"),
+    path("funds/claims/<int:pk>/approve/", fund_claim_approve, name="fund_claim_approve"),
+    path("funds/claims/<int:pk>/reject/", fund_claim_reject, name="fund_claim_reject"),
+    path("funds/claims/<int:pk>/info/", fund_claim_info, name="fund_claim_info"),
+    path("funds/claims/<int:pk>/comment/", fund_claim_comment, name="fund_claim_comment"),
+    path("funds/claims/<int:pk>/pay/", fund_claim_pay, name="fund_claim_pay"),
+    path("funds/proof/<int:pk>/", fund_proof_download, name="fund_proof_download"),
+    path("funds/settlement/", fund_settlement, name="fund_settlement"),
+    path("funds/settlement/pay/", fund_settlement_pay, name="fund_settlement_pay"),
+]
