@@ -94,7 +94,10 @@ def test_journal_is_read_only_in_the_admin(client, world, funds):
     line = JournalEntry.objects.first()
     assert client.get(reverse("admin:mdf_journalentry_changelist")).status_code == 200
     assert client.get(reverse("admin:mdf_journalentry_add")).status_code == 403
-    assert client.post(reverse("admin:mdf_journalentry_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:mdf_journalentry_delete", args=[line.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert JournalEntry.objects.filter(pk=line.pk).exists()
 
 
@@ -105,7 +108,8 @@ def test_beat_runs_expiry_and_reminders():
 
 def test_expiry_task_closes_programmes_past_their_deadline(world, funds):
     FundProgram.objects.filter(pk=funds.program.pk).update(
-        ends_on=timezone.localdate() - timedelta(days=2), claim_deadline=timezone.localdate() - timedelta(days=1)
+        ends_on=timezone.localdate() - timedelta(days=2),
+        claim_deadline=timezone.localdate() - timedelta(days=1),
     )
     assert tasks.expire_programs_task.delay().get() == 1
     funds.program.refresh_from_db()
