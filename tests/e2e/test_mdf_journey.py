@@ -177,3 +177,39 @@ def test_every_fund_page_fits_a_phone_and_labels_its_controls(page: Page, live_s
             assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
             assert page.evaluate(UNLABELLED_CONTROLS) == [], path
         log_out(page, live_server.url)
+
+
+def test_settlement_select_all_pays_every_claim_on_the_page(page: Page, live_server, settings, tmp_path):
+    """The settlement list's "select all" box (static/js/ui.js, no inline handler) ticks every claim,
+    and one payment reference settles them all."""
+    from tests.mdf.conftest import make_funds, pdf
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    a = PartnerFactory(name="Alpha Distribution", slug="alpha", tier=TierFactory(name="Gold", rank=3))
+
+    class _World:
+        pass
+
+    world = _World()
+    world.a, world.b, world.c = a, PartnerFactory(parent=a), PartnerFactory()
+    world.admin = channel_user(Role.CHANNEL_ADMIN, email="admin@test.example", password=PASSWORD)
+    world.pm_a = partner_user(a, Role.PARTNER_MANAGER, email="pm@alpha.example")
+    world.pm_b = partner_user(world.b, Role.PARTNER_MANAGER, email="pm@beta.example")
+    world.pm_c = partner_user(world.c, Role.PARTNER_MANAGER, email="pm@gamma.example")
+    funds = make_funds(world)
+    claims = []
+    for title in ("Fair", "Mailing", "Webinar"):
+        request = funds.approved(world, amount="900.00", title=title)
+        claim = funds.claim(world, request, amount="300.00", files=[pdf()])
+        claims.append(services.claim_approve(claim=claim, actor=world.admin))
+
+    log_in(page, live_server.url, "admin@test.example", PASSWORD)
+    page.goto(f"{live_server.url}/channel/funds/settlement/")
+    page.get_by_label("Select all claims on this page").check()
+    for claim in claims:
+        expect(page.get_by_label(re.compile(f"Pay {claim.reference} "))).to_be_checked()
+    page.get_by_label("Payment reference").fill("SEPA-BATCH-7")
+    page.get_by_role("button", name="Mark ticked claims paid").click()
+    expect(page.locator("main")).to_contain_text("3")
+    assert Claim.objects.filter(status=ClaimStatus.PAID, payment_reference="SEPA-BATCH-7").count() == 3
+    assert_books_balance(funds.program)
