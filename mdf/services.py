@@ -40,6 +40,7 @@ from mdf.choices import (
     SettlementMethod,
 )
 from mdf.models import (
+    HALF_CENT,
     ZERO,
     Claim,
     FundAllocation,
@@ -1143,7 +1144,7 @@ def reminders_send(*, today: date | None = None) -> int:
                 program__claim_deadline__gte=day,
                 **{f"{field_name}__isnull": True},
             )
-            .filter(amount__gt=F("claimed") + F("paid"))
+            .filter(amount__gt=F("claimed") + F("paid") + HALF_CENT)  # see HALF_CENT: SQLite adds floats
             .select_related("program", "partner")
         )
         for allocation in due:

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import InvalidTransition, NotAllowed
 from mdf import rules, selectors, services
 from mdf.choices import ClaimStatus, CommentKind, ProgramStatus, RequestStatus
-from mdf.models import ZERO, Claim, FundAllocation, FundComment, FundRequest
+from mdf.models import HALF_CENT, ZERO, Claim, FundAllocation, FundComment, FundRequest
 from partners import access
 from portals.crumbs import Crumb, partner_crumbs
 from portals.decorators import View, acting_user, partner_required
@@ -155,7 +155,7 @@ def funds_overview(request: HttpRequest) -> HttpResponse:
             program__claim_deadline__gte=today,
             program__claim_deadline__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
             # available + reserved = amount - claimed - paid: money that lapses unless claimed
-            amount__gt=F("claimed") + F("paid"),
+            amount__gt=F("claimed") + F("paid") + HALF_CENT,  # see mdf.models.HALF_CENT
         ).order_by("program__claim_deadline", "partner__name", "pk")[:ALLOCATIONS_SHOWN]
     )
     requests = request_page(request, selectors.visible_requests(user), order=ORDER, size=LIST_SIZE)
