@@ -1,6 +1,6 @@
 """python -m bench [--partners N] [--requests N] [--warmup N] [--scenario NAME ...] [--rebuild]
 [--json PATH] [--check] [--explain MS] [--leads N [--route N [--profile N]] [--import-rows N]]
-[--products N]
+[--products N] [--claims N]
 
 Runs on PostgreSQL only: DATABASE_URL when set, else postgresql://postgres@127.0.0.1:5432/openpcm_bench,
 created when missing. Django runs as in production (DEBUG off). See docs/benchmarks.md."""
@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.database import BenchError, ensure_database, redact, resolve_database_url
 
@@ -72,6 +73,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="only the catalogue export benchmark (issue 4): BMEcat export of N products (bench.catalog_scenarios)",
     )
+    parser.add_argument(
+        "--claims",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the MDF benchmark (issue 5): N claims over the partner data set, the approval queues, "
+        "the partner's funds overview and the journal CSV export (bench.mdf)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it exists")
     parser.add_argument(
         "--json", type=Path, help="write the results here (default bench/results/<date>-<set>.json)"
@@ -91,6 +100,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--route, --profile and --import-rows need --leads")
     if args.leads and args.scenario and set(args.scenario) & set(SCENARIO_NAMES):
         parser.error("--leads runs the lead scenarios only")
+    if args.claims and (args.leads or args.products or args.scenario):
+        parser.error("--claims runs the MDF benchmark alone (no --leads, --products or --scenario)")
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be at least 1 and --warmup at least 0")
     return args
@@ -154,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{dataset.distributors:,} distributors), {dataset.channel_managers} channel managers; the "
             f"channel-manager persona sees {dataset.managed_by_persona:,}."
         )
+        if args.claims:
+            return run_claims(args, dataset)
         scale = dataset.summary()
         extra: list[dict] = []
         if args.leads:
@@ -253,6 +266,32 @@ def run_products(args: argparse.Namespace) -> int:
     print(format_showroom_pages(pages))
     print(f"Saved {path}")
     return 1 if args.check and not met else 0
+
+
+def run_claims(args: argparse.Namespace, dataset: Any) -> int:
+    """--claims N: the MDF benchmark on the partner data set (bench.mdf)."""
+    from django.db import connection
+
+    from bench.mdf import format_mdf
+    from bench.mdf import run_claims as run_mdf
+    from bench.report import code_version, machine_info, write_report
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    report = run_mdf(args, dataset)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": code_version(),
+        "scale": {**dataset.summary(), **report.pop("mdf")},
+        "machine": {**machine_info(connection), "load_average_before": load},
+        **report,
+    }
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = args.json or Path(__file__).resolve().parent / "results" / f"{stamp}-mdf-claims-{args.claims}.json"
+    write_report(report, path)
+    print()
+    print(format_mdf(report))
+    print(f"Saved {path}")
+    return 1 if args.check and not report["meets_targets"] else 0
 
 
 if __name__ == "__main__":
