@@ -43,31 +43,29 @@ class ApproveForm(forms.Form):
             )
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason",
-        max_length=2000,
-        help_text="The partner reads it.",
+def _text(label: str, max_length: int, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        help_text=help_text,
         widget=forms.Textarea(attrs=_control(rows="3")),
     )
 
 
+class RejectForm(forms.Form):
+    reason = _text("Reason", 2000, "The partner reads it.")
+
+
 class InfoRequestForm(forms.Form):
-    question = forms.CharField(
-        label="Question",
-        max_length=4000,
-        help_text="The partner is asked to answer; the item stays in the queue, marked, until they do.",
-        widget=forms.Textarea(attrs=_control(rows="3")),
+    question = _text(
+        "Question",
+        4000,
+        "The partner is asked to answer; the item stays in the queue, marked, until they do.",
     )
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(
-        label="Comment",
-        max_length=4000,
-        help_text="The partner's managers read it.",
-        widget=forms.Textarea(attrs=_control(rows="3")),
-    )
+    body = _text("Comment", 4000, "The partner's managers read it.")
 
 
 def _paid_on_field() -> forms.DateField:

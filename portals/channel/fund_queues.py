@@ -8,8 +8,9 @@ message (nothing changed), NotAllowed answers 403."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from core.errors import InvalidTransition, NotAllowed
 from core.uploads import document_response
 from mdf import rules, selectors, services
 from mdf.choices import ClaimStatus, RequestStatus
-from mdf.models import Claim, FundComment, FundRequest
+from mdf.models import Claim, FundComment, FundProgram, FundRequest
 from mdf.services import Overspend
 from partners import access
 from portals.channel.fund_forms import (
@@ -51,6 +52,9 @@ HISTORY_LIMIT = 10
 COMMENT_LIMIT = 100
 # A claim holds at most 10 proof files (mdf.services.MAX_PROOF_FILES); read a few more, never all.
 PROOF_LIMIT = 20
+
+F = TypeVar("F", bound=Form)
+T = TypeVar("T")
 
 
 def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> dict[str, Any]:
@@ -132,6 +136,98 @@ def fund_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- Decisions (requests and claims alike) -------------------------------------------------------
+
+
+def _form(sent: Form | None, cls: type[F], offered: bool, **kwargs: Any) -> F | None:
+    """The page's form of this kind: the one just posted back with its errors, else a fresh one
+    where the user may use it (None where not)."""
+    if isinstance(sent, cls):
+        return sent
+    return cls(**kwargs) if offered else None
+
+
+def _decision_context(
+    request: HttpRequest, item: FundRequest | Claim, *, submitted: bool, sent: Form | None
+) -> dict[str, Any]:
+    """What the decision pages of a request and of a claim share: who may decide and approve, the
+    amount in full, the second approval, and the decision forms (`sent`: the one just posted back
+    with its errors, shown in its place). Its queries are counted in _render_request's and
+    _render_claim's docstrings."""
+    user = request.user
+    program = item.program
+    currency = program.currency
+    is_admin = access.actor_of(user).is_admin
+    may_decide = rules.can_decide(user, item.partner)
+    awaiting_second = item.awaiting_second_approval
+    may_approve = may_decide and submitted and (is_admin or not awaiting_second)
+    full = item.first_approved_amount or item.amount
+    return {
+        "program": program,
+        "currency": currency,
+        "is_admin": is_admin,
+        "may_decide": may_decide,
+        "submitted": submitted,
+        "awaiting_second": awaiting_second,
+        "may_approve": may_approve,
+        "full_amount": full,
+        "needs_second": submitted and services.needs_second_approval(program, full),
+        "threshold": program.approval_threshold,
+        "approve_form": _form(sent, ApproveForm, may_approve, currency=currency, full=full),
+        "reject_form": _form(sent, RejectForm, may_decide and submitted),
+        "info_form": _form(sent, InfoRequestForm, may_decide and submitted),
+        "comment_form": _form(sent, CommentForm, may_decide),
+    }
+
+
+def _decide(
+    request: HttpRequest,
+    item: FundRequest | Claim,
+    form: Form,
+    *,
+    act: Callable[[dict[str, Any]], T],
+    done: Callable[[T], object],
+) -> HttpResponse:
+    """One decision posted from a request's or a claim's page: `act` calls the service with the
+    valid form's data, `done` says what happened (a message); then back to the page. A refusal
+    (NotAllowed) is 403; Overspend and InvalidTransition are a message and change nothing; the
+    service's ValidationError goes on the form (or, when it is about no field, in a message); a form
+    with errors is shown again on the page, with 400."""
+    detail = "channel:fund_claim_detail" if isinstance(item, Claim) else "channel:fund_request_detail"
+    back = reverse(detail, args=[item.pk])
+    if form.is_valid():
+        try:
+            result = act(form.cleaned_data)
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except (Overspend, InvalidTransition) as exc:
+            messages.error(request, str(exc))
+            return redirect(back)
+        except ValidationError as exc:
+            if not _errors_to(request, form, exc):
+                return redirect(back)
+        else:
+            done(result)
+            return redirect(back)
+    if isinstance(item, Claim):
+        return _render_claim(request, item, sent=form, http_status=400)
+    return _render_request(request, item, sent=form, http_status=400)
+
+
+def _approved(request: HttpRequest, decided: FundRequest | Claim, program: FundProgram, final: str) -> None:
+    """The message after an approval: `final` when it is complete, else that it waits for the
+    second approval. `program`: the decided item's, as the page fetched it."""
+    if decided.status == (ClaimStatus.APPROVED if isinstance(decided, Claim) else RequestStatus.APPROVED):
+        messages.success(request, final)
+    else:
+        messages.info(
+            request,
+            f"First approval recorded for {_money(decided.first_approved_amount, program.currency)}. "
+            f"It is above the threshold of {_money(program.approval_threshold, program.currency)}, "
+            "so it now waits for a channel admin's approval.",
+        )
+
+
 # --- Fund requests --------------------------------------------------------------------------------
 
 
@@ -143,14 +239,7 @@ def _visible_request(request: HttpRequest, pk: int) -> FundRequest:
 
 
 def _render_request(
-    request: HttpRequest,
-    fund_request: FundRequest,
-    *,
-    approve_form: ApproveForm | None = None,
-    reject_form: RejectForm | None = None,
-    info_form: InfoRequestForm | None = None,
-    comment_form: CommentForm | None = None,
-    http_status: int = 200,
+    request: HttpRequest, fund_request: FundRequest, *, sent: Form | None = None, http_status: int = 200
 ) -> HttpResponse:
     """Everything needed to decide on one page.
 
@@ -159,22 +248,9 @@ def _render_request(
     partner's latest requests in this programme, its latest claims in it, the comments (authors
     joined): 7 for an admin, 8-9 for a manager, whatever the history's length."""
     user = request.user
-    program = fund_request.program
     allocation = fund_request.allocation
-    currency = program.currency
-    is_admin = access.actor_of(user).is_admin
-    may_decide = rules.can_decide(user, fund_request.partner)
     submitted = fund_request.status == RequestStatus.SUBMITTED
-    awaiting_second = fund_request.awaiting_second_approval
-    may_approve = may_decide and submitted and (is_admin or not awaiting_second)
-    full = fund_request.first_approved_amount or fund_request.amount
-    if may_approve:
-        approve_form = approve_form or ApproveForm(currency=currency, full=full)
-    if may_decide and submitted:
-        reject_form = reject_form or RejectForm()
-        info_form = info_form or InfoRequestForm()
-    if may_decide:
-        comment_form = comment_form or CommentForm()
+    context = _decision_context(request, fund_request, submitted=submitted, sent=sent)
     history_requests = list(
         selectors.visible_requests(user)
         .filter(allocation_id=fund_request.allocation_id)
@@ -186,37 +262,18 @@ def _render_request(
         .filter(partner_id=fund_request.partner_id, program_id=fund_request.program_id)
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )
-    threshold = program.approval_threshold
-    return render(
-        request,
-        "portals/channel/funds/request_detail.html",
-        {
-            "fund_request": fund_request,
-            "program": program,
-            "allocation": allocation,
-            "currency": currency,
-            "is_admin": is_admin,
-            "may_decide": may_decide,
-            "submitted": submitted,
-            "awaiting_second": awaiting_second,
-            "may_approve": may_approve,
-            "full_amount": full,
-            "overspends": submitted and full > allocation.available,
-            "needs_second": submitted and services.needs_second_approval(program, full),
-            "threshold": threshold,
-            "history_requests": history_requests,
-            "history_claims": history_claims,
-            "history_limit": HISTORY_LIMIT,
-            "comments": _latest_comments(selectors.visible_comments(user).filter(request=fund_request)),
-            "comment_limit": COMMENT_LIMIT,
-            "approve_form": approve_form,
-            "reject_form": reject_form,
-            "info_form": info_form,
-            "comment_form": comment_form,
-            "breadcrumbs": _crumbs((f"{fund_request.reference} {fund_request.title}", None)),
-        },
-        status=http_status,
-    )
+    context |= {
+        "fund_request": fund_request,
+        "allocation": allocation,
+        "overspends": submitted and context["full_amount"] > allocation.available,
+        "history_requests": history_requests,
+        "history_claims": history_claims,
+        "history_limit": HISTORY_LIMIT,
+        "comments": _latest_comments(selectors.visible_comments(user).filter(request=fund_request)),
+        "comment_limit": COMMENT_LIMIT,
+        "breadcrumbs": _crumbs((f"{fund_request.reference} {fund_request.title}", None)),
+    }
+    return render(request, "portals/channel/funds/request_detail.html", context, status=http_status)
 
 
 @channel_required
@@ -230,39 +287,24 @@ def fund_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve in full or in part; above the threshold a channel manager's approval is the first of
     two and the request waits for a channel admin."""
     fund_request = _visible_request(request, pk)
-    currency = fund_request.program.currency
-    form = ApproveForm(
-        request.POST, currency=currency, full=fund_request.first_approved_amount or fund_request.amount
+    program = fund_request.program
+    currency = program.currency
+    full = fund_request.first_approved_amount or fund_request.amount
+    return _decide(
+        request,
+        fund_request,
+        ApproveForm(request.POST, currency=currency, full=full),
+        act=lambda data: services.request_approve(
+            request=fund_request, actor=acting_user(request), amount=data["amount"]
+        ),
+        done=lambda decided: _approved(
+            request,
+            decided,
+            program,
+            f"{decided.reference} approved: {_money(decided.approved_amount, currency)} reserved "
+            f"for {fund_request.partner.name}.",
+        ),
     )
-    if form.is_valid():
-        try:
-            decided = services.request_approve(
-                request=fund_request, actor=acting_user(request), amount=form.cleaned_data["amount"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except (Overspend, InvalidTransition) as exc:
-            messages.error(request, str(exc))
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        else:
-            if decided.status == RequestStatus.APPROVED:
-                messages.success(
-                    request,
-                    f"{decided.reference} approved: {_money(decided.approved_amount, currency)} reserved "
-                    f"for {fund_request.partner.name}.",
-                )
-            else:
-                messages.info(
-                    request,
-                    f"First approval recorded for {_money(decided.first_approved_amount, currency)}. "
-                    f"It is above the threshold of {_money(fund_request.program.approval_threshold, currency)}, "
-                    "so it now waits for a channel admin's approval.",
-                )
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-    return _render_request(request, fund_request, approve_form=form, http_status=400)
 
 
 @require_POST
@@ -270,24 +312,17 @@ def fund_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def fund_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject with a reason, which the partner reads."""
     fund_request = _visible_request(request, pk)
-    form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.request_reject(
-                request=fund_request, actor=acting_user(request), reason=form.cleaned_data["reason"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except InvalidTransition as exc:
-            messages.error(request, str(exc))
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        else:
-            messages.success(request, f"{fund_request.reference} rejected; the partner is told why.")
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-    return _render_request(request, fund_request, reject_form=form, http_status=400)
+    return _decide(
+        request,
+        fund_request,
+        RejectForm(request.POST),
+        act=lambda data: services.request_reject(
+            request=fund_request, actor=acting_user(request), reason=data["reason"]
+        ),
+        done=lambda _: messages.success(
+            request, f"{fund_request.reference} rejected; the partner is told why."
+        ),
+    )
 
 
 @require_POST
@@ -295,42 +330,30 @@ def fund_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
 def fund_request_info(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the partner for more information; the request stays in the queue, marked."""
     fund_request = _visible_request(request, pk)
-    form = InfoRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.info_request(
-                request=fund_request, actor=acting_user(request), question=form.cleaned_data["question"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        else:
-            messages.success(request, f"Question sent to {fund_request.partner.name}.")
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-    return _render_request(request, fund_request, info_form=form, http_status=400)
+    return _decide(
+        request,
+        fund_request,
+        InfoRequestForm(request.POST),
+        act=lambda data: services.info_request(
+            request=fund_request, actor=acting_user(request), question=data["question"]
+        ),
+        done=lambda _: messages.success(request, f"Question sent to {fund_request.partner.name}."),
+    )
 
 
 @require_POST
 @channel_required
 def fund_request_comment(request: HttpRequest, pk: int) -> HttpResponse:
     fund_request = _visible_request(request, pk)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment_add(
-                request=fund_request, actor=acting_user(request), body=form.cleaned_data["body"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_request_detail", pk=fund_request.pk)
-        else:
-            messages.success(request, "Comment added.")
-            return redirect("channel:fund_request_detail", pk=fund_request.pk)
-    return _render_request(request, fund_request, comment_form=form, http_status=400)
+    return _decide(
+        request,
+        fund_request,
+        CommentForm(request.POST),
+        act=lambda data: services.comment_add(
+            request=fund_request, actor=acting_user(request), body=data["body"]
+        ),
+        done=lambda _: messages.success(request, "Comment added."),
+    )
 
 
 # --- Claims ---------------------------------------------------------------------------------------
@@ -347,38 +370,16 @@ def _visible_claim(request: HttpRequest, pk: int) -> Claim:
 
 
 def _render_claim(
-    request: HttpRequest,
-    claim: Claim,
-    *,
-    approve_form: ApproveForm | None = None,
-    reject_form: RejectForm | None = None,
-    info_form: InfoRequestForm | None = None,
-    comment_form: CommentForm | None = None,
-    pay_form: PayForm | None = None,
-    http_status: int = 200,
+    request: HttpRequest, claim: Claim, *, sent: Form | None = None, http_status: int = 200
 ) -> HttpResponse:
     """Queries: session, user, actor, the claim (programme, partner, request, allocation, submitter,
     deciders, payer joined); for a channel manager, whether they manage the partner (1-2, and again
     for settling: 1-2); the request's other claims, the proof files, the comments (authors joined):
     7 for an admin."""
     user = request.user
-    currency = claim.program.currency
-    is_admin = access.actor_of(user).is_admin
-    may_decide = rules.can_decide(user, claim.partner)
     submitted = claim.status == ClaimStatus.SUBMITTED
-    awaiting_second = claim.awaiting_second_approval
-    may_approve = may_decide and submitted and (is_admin or not awaiting_second)
+    context = _decision_context(request, claim, submitted=submitted, sent=sent)
     may_pay = claim.status == ClaimStatus.APPROVED and rules.can_pay(user, claim.partner)
-    full = claim.first_approved_amount or claim.amount
-    if may_approve:
-        approve_form = approve_form or ApproveForm(currency=currency, full=full)
-    if may_decide and submitted:
-        reject_form = reject_form or RejectForm()
-        info_form = info_form or InfoRequestForm()
-    if may_decide:
-        comment_form = comment_form or CommentForm()
-    if may_pay:
-        pay_form = pay_form or PayForm()
     fund_request = claim.request
     other_claims = list(
         selectors.visible_claims(user)
@@ -387,42 +388,24 @@ def _render_claim(
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )
     proofs = list(selectors.visible_proof_files(user).filter(claim=claim).order_by("id")[:PROOF_LIMIT])
-    return render(
-        request,
-        "portals/channel/funds/claim_detail.html",
-        {
-            "claim": claim,
-            "fund_request": fund_request,
-            "program": claim.program,
-            "allocation": claim.allocation,
-            "currency": currency,
-            "is_admin": is_admin,
-            "may_decide": may_decide,
-            "submitted": submitted,
-            "awaiting_second": awaiting_second,
-            "may_approve": may_approve,
-            "may_pay": may_pay,
-            "full_amount": full,
-            "overspends": submitted and full > fund_request.reserved_now,
-            "needs_second": submitted and services.needs_second_approval(claim.program, full),
-            "threshold": claim.program.approval_threshold,
-            "other_claims": other_claims,
-            "history_limit": HISTORY_LIMIT,
-            "proofs": proofs,
-            "comments": _latest_comments(selectors.visible_comments(user).filter(claim=claim)),
-            "comment_limit": COMMENT_LIMIT,
-            "approve_form": approve_form,
-            "reject_form": reject_form,
-            "info_form": info_form,
-            "comment_form": comment_form,
-            "pay_form": pay_form,
-            "breadcrumbs": _crumbs(
-                (fund_request.reference, reverse("channel:fund_request_detail", args=[fund_request.pk])),
-                (claim.reference, None),
-            ),
-        },
-        status=http_status,
-    )
+    context |= {
+        "claim": claim,
+        "fund_request": fund_request,
+        "allocation": claim.allocation,
+        "may_pay": may_pay,
+        "overspends": submitted and context["full_amount"] > fund_request.reserved_now,
+        "other_claims": other_claims,
+        "history_limit": HISTORY_LIMIT,
+        "proofs": proofs,
+        "comments": _latest_comments(selectors.visible_comments(user).filter(claim=claim)),
+        "comment_limit": COMMENT_LIMIT,
+        "pay_form": _form(sent, PayForm, may_pay),
+        "breadcrumbs": _crumbs(
+            (fund_request.reference, reverse("channel:fund_request_detail", args=[fund_request.pk])),
+            (claim.reference, None),
+        ),
+    }
+    return render(request, "portals/channel/funds/claim_detail.html", context, status=http_status)
 
 
 @channel_required
@@ -435,37 +418,23 @@ def fund_claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def fund_claim_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve in full or in part: the amount moves from reserved to claims payable."""
     claim = _visible_claim(request, pk)
-    currency = claim.program.currency
-    form = ApproveForm(request.POST, currency=currency, full=claim.first_approved_amount or claim.amount)
-    if form.is_valid():
-        try:
-            decided = services.claim_approve(
-                claim=claim, actor=acting_user(request), amount=form.cleaned_data["amount"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except (Overspend, InvalidTransition) as exc:
-            messages.error(request, str(exc))
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_claim_detail", pk=claim.pk)
-        else:
-            if decided.status == ClaimStatus.APPROVED:
-                messages.success(
-                    request,
-                    f"{decided.reference} approved for {_money(decided.approved_amount, currency)}; "
-                    "it now waits for payment (Settlement).",
-                )
-            else:
-                messages.info(
-                    request,
-                    f"First approval recorded for {_money(decided.first_approved_amount, currency)}. "
-                    f"It is above the threshold of {_money(claim.program.approval_threshold, currency)}, "
-                    "so it now waits for a channel admin's approval.",
-                )
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-    return _render_claim(request, claim, approve_form=form, http_status=400)
+    program = claim.program
+    currency = program.currency
+    return _decide(
+        request,
+        claim,
+        ApproveForm(request.POST, currency=currency, full=claim.first_approved_amount or claim.amount),
+        act=lambda data: services.claim_approve(
+            claim=claim, actor=acting_user(request), amount=data["amount"]
+        ),
+        done=lambda decided: _approved(
+            request,
+            decided,
+            program,
+            f"{decided.reference} approved for {_money(decided.approved_amount, currency)}; "
+            "it now waits for payment (Settlement).",
+        ),
+    )
 
 
 @require_POST
@@ -473,67 +442,58 @@ def fund_claim_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def fund_claim_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject with a reason; the request keeps its reservation for another claim."""
     claim = _visible_claim(request, pk)
-    form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.claim_reject(claim=claim, actor=acting_user(request), reason=form.cleaned_data["reason"])
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except InvalidTransition as exc:
-            messages.error(request, str(exc))
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_claim_detail", pk=claim.pk)
-        else:
-            messages.success(request, f"{claim.reference} rejected; the partner is told why.")
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-    return _render_claim(request, claim, reject_form=form, http_status=400)
+    return _decide(
+        request,
+        claim,
+        RejectForm(request.POST),
+        act=lambda data: services.claim_reject(
+            claim=claim, actor=acting_user(request), reason=data["reason"]
+        ),
+        done=lambda _: messages.success(request, f"{claim.reference} rejected; the partner is told why."),
+    )
 
 
 @require_POST
 @channel_required
 def fund_claim_info(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _visible_claim(request, pk)
-    form = InfoRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.info_request(
-                request=claim.request,
-                actor=acting_user(request),
-                question=form.cleaned_data["question"],
-                claim=claim,
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_claim_detail", pk=claim.pk)
-        else:
-            messages.success(request, f"Question sent to {claim.partner.name}.")
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-    return _render_claim(request, claim, info_form=form, http_status=400)
+    return _decide(
+        request,
+        claim,
+        InfoRequestForm(request.POST),
+        act=lambda data: services.info_request(
+            request=claim.request, actor=acting_user(request), question=data["question"], claim=claim
+        ),
+        done=lambda _: messages.success(request, f"Question sent to {claim.partner.name}."),
+    )
 
 
 @require_POST
 @channel_required
 def fund_claim_comment(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _visible_claim(request, pk)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment_add(
-                request=claim.request, actor=acting_user(request), body=form.cleaned_data["body"], claim=claim
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_claim_detail", pk=claim.pk)
-        else:
-            messages.success(request, "Comment added.")
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-    return _render_claim(request, claim, comment_form=form, http_status=400)
+    return _decide(
+        request,
+        claim,
+        CommentForm(request.POST),
+        act=lambda data: services.comment_add(
+            request=claim.request, actor=acting_user(request), body=data["body"], claim=claim
+        ),
+        done=lambda _: messages.success(request, "Comment added."),
+    )
+
+
+def _paid_message(request: HttpRequest, paid: Claim, currency: str) -> None:
+    how = (
+        f"payment {paid.payment_reference}"
+        if paid.payment_reference
+        else f"credit note {paid.credit_note_number}"
+    )
+    messages.success(
+        request,
+        f"{paid.reference} marked paid: {_money(paid.approved_amount, currency)} "
+        f"({how}, {paid.paid_on:%d %b %Y}).",
+    )
 
 
 @require_POST
@@ -541,37 +501,19 @@ def fund_claim_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def fund_claim_pay(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark an approved claim paid, with the payment reference or the credit note number."""
     claim = _visible_claim(request, pk)
-    form = PayForm(request.POST)
-    if form.is_valid():
-        try:
-            paid = services.claim_pay(
-                claim=claim,
-                actor=acting_user(request),
-                payment_reference=form.cleaned_data["payment_reference"],
-                credit_note_number=form.cleaned_data["credit_note_number"],
-                paid_on=form.cleaned_data["paid_on"],
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc))
-        except InvalidTransition as exc:
-            messages.error(request, str(exc))
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-        except ValidationError as exc:
-            if not _errors_to(request, form, exc):
-                return redirect("channel:fund_claim_detail", pk=claim.pk)
-        else:
-            how = (
-                f"payment {paid.payment_reference}"
-                if paid.payment_reference
-                else f"credit note {paid.credit_note_number}"
-            )
-            messages.success(
-                request,
-                f"{paid.reference} marked paid: {_money(paid.approved_amount, claim.program.currency)} "
-                f"({how}, {paid.paid_on:%d %b %Y}).",
-            )
-            return redirect("channel:fund_claim_detail", pk=claim.pk)
-    return _render_claim(request, claim, pay_form=form, http_status=400)
+    return _decide(
+        request,
+        claim,
+        PayForm(request.POST),
+        act=lambda data: services.claim_pay(
+            claim=claim,
+            actor=acting_user(request),
+            payment_reference=data["payment_reference"],
+            credit_note_number=data["credit_note_number"],
+            paid_on=data["paid_on"],
+        ),
+        done=lambda paid: _paid_message(request, paid, claim.program.currency),
+    )
 
 
 @channel_required

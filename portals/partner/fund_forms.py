@@ -37,6 +37,17 @@ def _money(
     )
 
 
+def _count(label: str) -> forms.IntegerField:
+    """A number of leads, zero or more, optional."""
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=2_000_000_000,
+        widget=forms.NumberInput(attrs=_control(min="0", step="1", inputmode="numeric")),
+    )
+
+
 def _date(label: str) -> forms.DateField:
     return forms.DateField(
         label=label, widget=forms.DateInput(attrs=_control(type="date"), format="%Y-%m-%d")
@@ -78,13 +89,7 @@ class RequestForm(forms.Form):
     starts_on = _date("Starts on")
     ends_on = _date("Ends on")
     amount = _money("Amount", help_text="In the programme's currency, e.g. 2500.00.")
-    expected_leads = forms.IntegerField(
-        label="Expected leads",
-        required=False,
-        min_value=0,
-        max_value=2_000_000_000,
-        widget=forms.NumberInput(attrs=_control(min="0", step="1", inputmode="numeric")),
-    )
+    expected_leads = _count("Expected leads")
     expected_revenue = _money("Expected revenue", required=False, minimum=Decimal("0"))
     campaign_code = forms.CharField(
         label="Campaign code",
@@ -157,13 +162,7 @@ class ClaimForm(forms.Form):
         f"{MAX_PROOF_FILES} files. Select several files at once.",
         widget=MultipleFileInput(attrs=_control(accept=PROOF_ACCEPT)),
     )
-    actual_leads = forms.IntegerField(
-        label="Leads it brought",
-        required=False,
-        min_value=0,
-        max_value=2_000_000_000,
-        widget=forms.NumberInput(attrs=_control(min="0", step="1", inputmode="numeric")),
-    )
+    actual_leads = _count("Leads it brought")
     actual_revenue = _money("Revenue it brought", required=False, minimum=Decimal("0"))
     results = forms.CharField(
         label="Results",

@@ -437,71 +437,52 @@ def fund_request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _request_action(
-    request: HttpRequest,
-    pk: int,
-    *,
-    target: str,
-    service: Callable[..., FundRequest],
-    done: str,
-) -> HttpResponse:
-    """A one-click change of a request (submit, cancel, close): 404 out of scope, 403 on a reseller's,
-    a refusal is a message and changes nothing."""
-    fund_request = own_request(request, pk)
-    back = redirect("partner:fund_request_detail", pk=fund_request.pk)
-    if fund_request.status == target:  # a second tap on a slow phone
-        messages.info(
-            request,
-            f"The request “{fund_request.title}” is already {fund_request.get_status_display().lower()}.",
-        )
+def _request_action(*, target: str, service: Callable[..., FundRequest], done: str) -> View:
+    """The view of a one-click change of a request (submit, cancel, close): 404 out of scope, 403 on
+    a reseller's, a refusal is a message and changes nothing; `done` is the message on success (with
+    the request's `{title}`)."""
+
+    @fund_manager_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        fund_request = own_request(request, pk)
+        back = redirect("partner:fund_request_detail", pk=fund_request.pk)
+        if fund_request.status == target:  # a second tap on a slow phone
+            messages.info(
+                request,
+                f"The request “{fund_request.title}” is already {fund_request.get_status_display().lower()}.",
+            )
+            return back
+        try:
+            fund_request = service(request=fund_request, actor=acting_user(request))
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc))
+        except InvalidTransition as exc:
+            messages.error(request, f"{exc} {NOTHING_CHANGED}")
+        except ValidationError as exc:
+            messages.error(request, f"{error_text(exc)} {NOTHING_CHANGED}")
+        else:
+            messages.success(request, done.format(title=fund_request.title))
         return back
-    try:
-        fund_request = service(request=fund_request, actor=acting_user(request))
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc))
-    except InvalidTransition as exc:
-        messages.error(request, f"{exc} {NOTHING_CHANGED}")
-    except ValidationError as exc:
-        messages.error(request, f"{error_text(exc)} {NOTHING_CHANGED}")
-    else:
-        messages.success(request, done.format(title=fund_request.title))
-    return back
+
+    return view
 
 
-@fund_manager_required
-@require_POST
-def fund_request_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_action(
-        request,
-        pk,
-        target=RequestStatus.SUBMITTED,
-        service=services.request_submit,
-        done="Your request “{title}” is submitted; your channel manager will decide.",
-    )
-
-
-@fund_manager_required
-@require_POST
-def fund_request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_action(
-        request,
-        pk,
-        target=RequestStatus.CANCELLED,
-        service=services.request_cancel,
-        done="Your request “{title}” is cancelled; what it held reserved is available again.",
-    )
-
-
-@fund_manager_required
-@require_POST
-def fund_request_close(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_action(
-        request,
-        pk,
-        target=RequestStatus.CLOSED,
-        service=services.request_close,
-        done="Your request “{title}” is closed; what it did not use is available again.",
-    )
+fund_request_submit = _request_action(
+    target=RequestStatus.SUBMITTED,
+    service=services.request_submit,
+    done="Your request “{title}” is submitted; your channel manager will decide.",
+)
+fund_request_cancel = _request_action(
+    target=RequestStatus.CANCELLED,
+    service=services.request_cancel,
+    done="Your request “{title}” is cancelled; what it held reserved is available again.",
+)
+fund_request_close = _request_action(
+    target=RequestStatus.CLOSED,
+    service=services.request_close,
+    done="Your request “{title}” is closed; what it did not use is available again.",
+)
 
 
 # --- Comments -------------------------------------------------------------------------------------
