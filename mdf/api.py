@@ -338,7 +338,7 @@ class RejectIn(Body):
 
 
 def _visible_requests(user: User) -> QuerySet[FundRequest]:
-    return selectors.visible_requests(user)
+    return selectors.visible_requests(user).select_related("created_by")
 
 
 def _request_out(fund_request: FundRequest) -> dict[str, Any]:
@@ -535,8 +535,10 @@ class PayIn(Body):
 
 
 def _visible_claims(user: User) -> QuerySet[Claim]:
-    return selectors.visible_claims(user).prefetch_related(
-        Prefetch("proof_files", queryset=ProofFile.objects.order_by("id"))
+    return (
+        selectors.visible_claims(user)
+        .select_related("submitted_by")
+        .prefetch_related(Prefetch("proof_files", queryset=ProofFile.objects.order_by("id")))
     )
 
 

@@ -25,11 +25,16 @@ from mdf.models import (
     ProofFile,
 )
 from partners import access
+from partners.choices import Role
 
 
 def _scoped(user: Any, queryset: QuerySet[Any], partner_field: str = "partner_id") -> QuerySet[Any]:
     if not rules.sees_funds(user):
         return queryset.none()
+    if access.actor_of(user).role == Role.CHANNEL_MANAGER:
+        # The same rows as access.scope (fund records have no object shares of their own), by a list
+        # of partner ids read once per request: a queue page runs four scoped queries.
+        return queryset.filter(**{f"{partner_field}__any_of": access.managed_partner_id_list(user)})
     return access.scope(user, queryset, partner_field=partner_field)
 
 
@@ -55,16 +60,27 @@ def visible_allocations(user: Any) -> QuerySet[FundAllocation]:
 
 
 def visible_requests(user: Any) -> QuerySet[FundRequest]:
-    return _scoped(
-        user,
-        FundRequest.objects.select_related(
-            "program", "partner", "allocation", "created_by", "first_approved_by"
-        ),
-    )
+    """Requests with what their list rows show (programme, partner). Every table joined costs planning
+    time on every page (measured at 1M claims: six joins plan in ~10 ms, two in ~1 ms); one request's
+    page adds what it shows (`request_detail`)."""
+    return _scoped(user, FundRequest.objects.select_related("program", "partner"))
 
 
 def visible_claims(user: Any) -> QuerySet[Claim]:
-    return _scoped(user, Claim.objects.select_related("program", "partner", "request", "submitted_by"))
+    """Claims with what their list rows show (programme, partner, request); see visible_requests."""
+    return _scoped(user, Claim.objects.select_related("program", "partner", "request"))
+
+
+def request_detail(user: Any) -> QuerySet[FundRequest]:
+    """For one request's page: with its allocation and the people who made, approved and decided it."""
+    return visible_requests(user).select_related(
+        "allocation", "created_by", "first_approved_by", "decided_by"
+    )
+
+
+def claim_detail(user: Any) -> QuerySet[Claim]:
+    """For one claim's page: with the people who filed, approved, decided and paid it."""
+    return visible_claims(user).select_related("submitted_by", "first_approved_by", "decided_by", "paid_by")
 
 
 def visible_proof_files(user: Any) -> QuerySet[ProofFile]:

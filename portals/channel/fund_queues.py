@@ -94,6 +94,10 @@ def _latest_comments(comments: QuerySet[FundComment]) -> list[FundComment]:
 
 # --- Queues ---------------------------------------------------------------------------------------
 
+# Rows per queue on the combined page (two queues on one page; each pages on by keyset). Rendering is
+# most of a queue page's time: at 1M claims 25 + 25 rows took a channel manager's page to ~80 ms p95.
+QUEUE_SIZE = 10
+
 
 @channel_required
 def fund_queue(request: HttpRequest) -> HttpResponse:
@@ -101,9 +105,9 @@ def fund_queue(request: HttpRequest) -> HttpResponse:
     admin: all), oldest first, by keyset pages; counted up to COUNT_CAP. A channel admin may show
     only the items waiting for their second approval.
 
-    Queries: session, user, actor, requests waiting (capped count), page of requests (programme,
-    partner, first approver joined), claims waiting (capped count), page of claims (programme,
-    partner, request joined): 7, whatever the number of rows."""
+    Queries: session, user, actor, requests waiting (capped count), page of requests (programme and
+    partner joined), claims waiting (capped count), page of claims (programme, partner, request
+    joined): 7, whatever the number of rows."""
     user = request.user
     is_admin = access.actor_of(user).is_admin
     second_only = is_admin and request.GET.get("show") == "second"
@@ -114,11 +118,16 @@ def fund_queue(request: HttpRequest) -> HttpResponse:
         claims = claims.filter(first_approved_by__isnull=False)
     request_total = capped_count(requests)
     request_rows = request_page(
-        request, requests, order="submitted_at", after="requests_after", before="requests_before"
+        request,
+        requests,
+        order="submitted_at",
+        size=QUEUE_SIZE,
+        after="requests_after",
+        before="requests_before",
     )
     claim_total = capped_count(claims)
     claim_rows = request_page(
-        request, claims, order="created_at", after="claims_after", before="claims_before"
+        request, claims, order="created_at", size=QUEUE_SIZE, after="claims_after", before="claims_before"
     )
     return render(
         request,
@@ -233,9 +242,7 @@ def _approved(request: HttpRequest, decided: FundRequest | Claim, program: FundP
 
 def _visible_request(request: HttpRequest, pk: int) -> FundRequest:
     """The fund request if it belongs to one of the user's partners, else 404."""
-    return get_object_or_404(
-        selectors.visible_requests(request.user).select_related("allocation", "decided_by"), pk=pk
-    )
+    return get_object_or_404(selectors.request_detail(request.user), pk=pk)
 
 
 def _render_request(
@@ -362,9 +369,7 @@ def fund_request_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def _visible_claim(request: HttpRequest, pk: int) -> Claim:
     """The claim if it belongs to one of the user's partners, else 404."""
     return get_object_or_404(
-        selectors.visible_claims(request.user).select_related(
-            "allocation", "first_approved_by", "decided_by", "paid_by"
-        ),
+        selectors.claim_detail(request.user).select_related("allocation"),
         pk=pk,
     )
 

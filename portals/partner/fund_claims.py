@@ -31,7 +31,7 @@ from portals.partner.funds import (
 
 
 def _visible_claim(request: HttpRequest, pk: int) -> Claim:
-    return get_object_or_404(selectors.visible_claims(request.user), pk=pk)
+    return get_object_or_404(selectors.claim_detail(request.user), pk=pk)
 
 
 @fund_manager_required

@@ -190,7 +190,7 @@ def funds_overview(request: HttpRequest) -> HttpResponse:
 
 def _visible_request(request: HttpRequest, pk: int) -> FundRequest:
     # The allocation too: a draft's page says what the allocation has available.
-    return get_object_or_404(selectors.visible_requests(request.user).select_related("allocation"), pk=pk)
+    return get_object_or_404(selectors.request_detail(request.user), pk=pk)
 
 
 def own_request(request: HttpRequest, pk: int) -> FundRequest:

@@ -639,7 +639,7 @@ def test_programme_list_queries_do_not_grow_with_rows(world, login, django_asser
 
 
 @pytest.mark.parametrize("count", [1, 20])
-@pytest.mark.parametrize(("role", "queries"), [(Role.CHANNEL_ADMIN, 7), (Role.CHANNEL_MANAGER, 7)])
+@pytest.mark.parametrize(("role", "queries"), [(Role.CHANNEL_ADMIN, 7), (Role.CHANNEL_MANAGER, 8)])
 def test_allocation_table_queries_do_not_grow_with_rows(
     world, login, django_assert_num_queries, count, role, queries
 ):
@@ -652,7 +652,8 @@ def test_allocation_table_queries_do_not_grow_with_rows(
         services.allocation_set(program=program, partner=partner, amount="10.00", actor=world.admin)
     client = login(user)
     # session, user, actor, programme, its allocation sums, the page of allocations (partner joined) = 6;
-    # + the adjust form's partner choices (admin) or the sums over the manager's own partners = 7
+    # + the adjust form's partner choices (admin) or the sums over the manager's own partners = 7;
+    # a channel manager's partner ids are read once first = 8
     with django_assert_num_queries(queries):
         response = client.get(detail(program))
     assert len(response.context["rows"]) == count
@@ -694,8 +695,9 @@ def test_roi_page_queries_do_not_grow_with_rows(world, funds, login, django_asse
             services.claim_pay(claim=claim, actor=world.admin, payment_reference=f"PAY-{n}")
     client = login(user)
     # session, user, actor, programme, totals (leads, money) = 6, per partner (paid, leads, campaign
-    # codes, names) = 10, the page of requests (partner joined) = 11, their return (leads, paid) = 13
-    with django_assert_num_queries(13):
+    # codes, names) = 10, the page of requests (partner joined) = 11, their return (leads, paid) = 13;
+    # a channel manager's partner ids are read once first = 14
+    with django_assert_num_queries(13 if role == Role.CHANNEL_ADMIN else 14):
         response = client.get(detail(funds.program) + "roi/")
     assert len(response.context["request_rows"]) == count
     assert response.context["totals"].leads == count
