@@ -589,7 +589,10 @@ def test_partner_manager_files_a_claim_with_a_pdf_and_a_png(api, world, funds):
             SimpleUploadedFile("invoice.pdf", b"<html><script>alert(1)</script></html>", "application/pdf"),
             "SVG, HTML",
         ),
-        (SimpleUploadedFile("invoice.pdf", b"just some text pretending", "application/pdf"), "not a PDF, PNG or JPEG file"),
+        (
+            SimpleUploadedFile("invoice.pdf", b"just some text pretending", "application/pdf"),
+            "not a PDF, PNG or JPEG file",
+        ),
         (SimpleUploadedFile("broken.pdf", b"%PDF-1.4 no end marker", "application/pdf"), "incomplete"),
         (SimpleUploadedFile("empty.pdf", b"", "application/pdf"), "empty"),
     ],
