@@ -27,6 +27,11 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def control(**attrs: str) -> dict[str, str]:
+    """A Bootstrap text input's widget attributes, plus any given (autocomplete, type, rows...)."""
+    return {"class": "form-control", **attrs}
+
+
 def error_text(exc: ValidationError) -> str:
     """A service's ValidationError as one sentence for a flash message."""
     return " ".join(exc.messages)

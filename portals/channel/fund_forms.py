@@ -11,13 +11,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portals.forms import control as _control
+
 # A bulk settlement pays at most this many claims at once (one settlement page holds fewer).
 MAX_BULK_CLAIMS = 100
 MAX_ID = 2**63 - 1
-
-
-def _control(**attrs: str) -> dict[str, str]:
-    return {"class": "form-control", **attrs}
 
 
 class ApproveForm(forms.Form):

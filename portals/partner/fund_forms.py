@@ -13,13 +13,10 @@ from django.db.models import QuerySet
 from mdf.choices import ActivityType
 from mdf.models import FundAllocation
 from mdf.services import MAX_PROOF_FILES
+from portals.forms import control as _control
 
 CENT = Decimal("0.01")
 PROOF_ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
-
-
-def _control(**attrs: str) -> dict[str, str]:
-    return {"class": "form-control", **attrs}
 
 
 def _money(

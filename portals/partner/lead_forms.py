@@ -16,6 +16,7 @@ from core.countries import COUNTRY_CHOICES
 from customers.models import normalise_company
 from leads.choices import LeadStatus
 from portals.channel.forms import FastSelect
+from portals.forms import control as _control
 
 DOMAIN_RE = re.compile(r"^(?=.{4,120}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
@@ -30,10 +31,6 @@ PARTNER_STATUSES = [
         LeadStatus.LOST,
     )
 ]
-
-
-def _control(**attrs: str) -> dict[str, str]:
-    return {"class": "form-control", **attrs}
 
 
 def _select(**attrs: str) -> dict[str, str]:
