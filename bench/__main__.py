@@ -1,6 +1,6 @@
 """python -m bench [--partners N] [--requests N] [--warmup N] [--scenario NAME ...] [--rebuild]
 [--json PATH] [--check] [--explain MS] [--leads N [--route N [--profile N]] [--import-rows N]]
-[--products N] [--claims N]
+[--products N] [--claims N] [--orders N]
 
 Runs on PostgreSQL only: DATABASE_URL when set, else postgresql://postgres@127.0.0.1:5432/openpcm_bench,
 created when missing. Django runs as in production (DEBUG off). See docs/benchmarks.md."""
@@ -81,6 +81,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="only the MDF benchmark (issue 5): N claims over the partner data set, the approval queues, "
         "the partner's funds overview and the journal CSV export (bench.mdf)",
     )
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the order benchmark (issue 6): N orders over the partner data set, the order lists of "
+        "both portals and the API, the status page and the totals per partner (bench.orders)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it exists")
     parser.add_argument(
         "--json", type=Path, help="write the results here (default bench/results/<date>-<set>.json)"
@@ -102,6 +110,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--leads runs the lead scenarios only")
     if args.claims and (args.leads or args.products or args.scenario):
         parser.error("--claims runs the MDF benchmark alone (no --leads, --products or --scenario)")
+    if args.orders and (args.leads or args.products or args.scenario or args.claims):
+        parser.error(
+            "--orders runs the order benchmark alone (no --leads, --products, --claims or --scenario)"
+        )
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be at least 1 and --warmup at least 0")
     return args
@@ -167,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.claims:
             return run_claims(args, dataset)
+        if args.orders:
+            return run_orders(args, dataset)
         scale = dataset.summary()
         extra: list[dict] = []
         if args.leads:
@@ -266,6 +280,32 @@ def run_products(args: argparse.Namespace) -> int:
     print(format_showroom_pages(pages))
     print(f"Saved {path}")
     return 1 if args.check and not met else 0
+
+
+def run_orders(args: argparse.Namespace, dataset: Any) -> int:
+    """--orders N: the order benchmark on the partner data set (bench.orders)."""
+    from django.db import connection
+
+    from bench.orders import format_orders
+    from bench.orders import run_orders as run_order_pages
+    from bench.report import code_version, machine_info, write_report
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    report = run_order_pages(args, dataset)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": code_version(),
+        "scale": {**dataset.summary(), **report.pop("orders")},
+        "machine": {**machine_info(connection), "load_average_before": load},
+        **report,
+    }
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = args.json or Path(__file__).resolve().parent / "results" / f"{stamp}-orders-{args.orders}.json"
+    write_report(report, path)
+    print()
+    print(format_orders(report))
+    print(f"Saved {path}")
+    return 1 if args.check and not report["meets_targets"] else 0
 
 
 def run_claims(args: argparse.Namespace, dataset: Any) -> int:

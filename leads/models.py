@@ -175,6 +175,24 @@ class LeadEvent(models.Model):
         return f"{self.get_kind_display()}: {self.message}"
 
 
+class LeadItem(models.Model):
+    """A product the customer asked about, with the quantity (a showroom quote's basket line): what
+    the lead's order is made of when it converts (orders.services.lead_convert)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="lead_items")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["id"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="lead_item_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × product {self.product_id}"
+
+
 class LeadDecline(models.Model):
     """A partner that declined a lead (or let its acceptance window pass): never offered it again."""
 

@@ -26,6 +26,7 @@ from leads.models import (
     Lead,
     LeadDecline,
     LeadEvent,
+    LeadItem,
     LeadSettings,
 )
 from leads.routing import Candidate, Decision, LeadFacts, RoutingContext
@@ -928,13 +929,21 @@ def lead_settings_update(*, actor: User, auto_route: bool) -> LeadSettings:
 
 @transaction.atomic
 def lead_from_showroom(
-    *, partner: Partner, fields: dict[str, Any], products_text: str, value: Decimal, campaign_code: str
+    *,
+    partner: Partner,
+    fields: dict[str, Any],
+    products_text: str,
+    value: Decimal,
+    campaign_code: str,
+    items: list[tuple[Any, int]] | None = None,
 ) -> Lead:
     """A customer's quote request in the partner's public showroom: a lead of source `showroom` with the
     basket in `products_of_interest` and its total as the estimated value, dispatched to that partner at
     once (no routing; the acceptance window of leads dispatched by hand) with a decision saying why, and
-    the partner's managers e-mailed now. No actor: the customer is anonymous. Raises ValidationError
-    (per field, nothing stored) for bad contact details or a partner that is not active."""
+    the partner's managers e-mailed now. `items` are the basket's (product, quantity) pairs, kept as
+    the lead's LeadItems (what it converts into an order with). No actor: the customer is anonymous.
+    Raises ValidationError (per field, nothing stored) for bad contact details or a partner that is not
+    active."""
     if partner.status != PartnerStatus.ACTIVE:
         raise ValidationError(f"{partner.name} takes no requests at the moment.")
     data = {
@@ -949,6 +958,13 @@ def lead_from_showroom(
     lead = lead_validate(data)
     lead.created_by = None
     lead.save()
+    LeadItem.objects.bulk_create(
+        [
+            LeadItem(lead=lead, product_id=getattr(product, "pk", product), quantity=quantity)
+            for product, quantity in items or []
+            if quantity > 0
+        ]
+    )
     _event(lead, actor=None, kind=LeadEventKind.CREATED, before="", message="Created (Showroom)")
     reason = f"Requested in {partner.name}'s showroom."[:500]
     decision = Decision(

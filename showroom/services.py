@@ -241,6 +241,7 @@ def quote_request(
         products_text=products_text,
         value=contents.total,
         campaign_code=clean_campaign_code(campaign_code),
+        items=[(line.product, line.quantity) for line in contents.lines],
     )
     contact = "\n".join(
         part

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<slug:slug>/basket/add/", views.basket_add, name="basket_add"),
     path("<slug:slug>/quote/", views.quote_request, name="quote"),
     path("<slug:slug>/quote/sent/", views.quote_sent, name="quote_sent"),
+    path("<slug:slug>/order/placed/", views.order_placed, name="order_placed"),
 ]

@@ -1,6 +1,7 @@
 """The public showroom pages (end customers, no login): the partner locator, a partner's showroom with its
 catalogue (categories, search, product pages with the partner's price, stock and lead time), the basket
-kept in the session, and "Request a quote", which turns the basket into a lead of that partner.
+kept in the session, and "Request a quote", which turns the basket into a lead of that partner, or
+"Place order", which turns it into an order of that partner (orders.services.order_from_showroom).
 
 Unpublished or unknown showrooms, and products outside the partner's effective assortment, answer 404."""
 
@@ -25,6 +26,8 @@ from core.countries import COUNTRIES
 from core.paging import InvalidCursor, Page, keyset_page
 from core.ratelimit import client_ip, limit_exceeded
 from core.uploads import image_response
+from orders import services as order_services
+from orders.models import Order
 from showroom import selectors, services
 from showroom.basket import MAX_QUANTITY, Basket, BasketError, parse_quantity
 from showroom.models import Showroom
@@ -416,12 +419,17 @@ def _rate_limited_page(request: HttpRequest, showroom: Showroom) -> HttpResponse
     return response
 
 
+def _placed_key(slug: str) -> str:
+    return f"showroom:{slug}:placed_order"
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def quote_request(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Request a quote": the basket and the customer's contact details become a lead of the showroom's
-    partner. Submissions (valid ones, and bots caught by the honeypot) count against a per-address hourly
-    limit; invalid input gets its messages back and stores nothing."""
+    partner; "Place order" (the form's second button, action=order) makes them an order of the partner
+    instead. Submissions (valid ones, and bots caught by the honeypot) count against one per-address
+    hourly limit; invalid input gets its messages back and stores nothing."""
     showroom = _public_showroom_or_404(slug)
     _remember_campaign(request, slug)
     basket = Basket.for_showroom(request.session, slug)
@@ -436,8 +444,23 @@ def quote_request(request: HttpRequest, slug: str) -> HttpResponse:
         if _quote_rate_limited(request):
             return _rate_limited_page(request, showroom)
         return redirect("showroom:quote_sent", slug)
+    placing_order = request.POST.get("action") == "order"
     if not contents:
         form.add_error(None, "Your basket is empty; add the products you want a quote for first.")
+    elif form.is_valid() and placing_order:
+        if _quote_rate_limited(request):
+            return _rate_limited_page(request, showroom)
+        try:
+            order = order_services.order_from_showroom(
+                showroom=showroom, contents=contents, customer_data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            basket.clear()
+            request.session.pop(_campaign_key(slug), None)
+            request.session[_placed_key(slug)] = order.pk
+            return redirect("showroom:order_placed", slug)
     elif form.is_valid():
         if _quote_rate_limited(request):
             return _rate_limited_page(request, showroom)
@@ -450,16 +473,21 @@ def quote_request(request: HttpRequest, slug: str) -> HttpResponse:
                 campaign_code=campaign if isinstance(campaign, str) else "",
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            _form_errors(form, exc)
         else:
             basket.clear()
             request.session.pop(_campaign_key(slug), None)
             return redirect("showroom:quote_sent", slug)
     return _quote_page(request, showroom, form, contents)
+
+
+def _form_errors(form: QuoteForm, exc: ValidationError) -> None:
+    """A service's refusal on the form: per field where the field is on it, else for the whole form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 def _quote_page(request: HttpRequest, showroom: Showroom, form: QuoteForm, contents: Any) -> HttpResponse:
@@ -473,3 +501,22 @@ def quote_sent(request: HttpRequest, slug: str) -> HttpResponse:
     """The thank-you page after a quote request."""
     showroom = _public_showroom_or_404(slug)
     return render(request, "showroom/quote_sent.html", _shop_context(request, showroom))
+
+
+@login_not_required
+@require_GET
+def order_placed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The thank-you page after "Place order": the order's number and its status link. Only the order
+    this browser placed in this showroom (kept in the session); without one, back to the showroom."""
+    showroom = _public_showroom_or_404(slug)
+    order_id = request.session.get(_placed_key(slug))
+    order = (
+        Order.objects.filter(pk=order_id, partner_id=showroom.partner_id).first()
+        if isinstance(order_id, int)
+        else None
+    )
+    if order is None:
+        return redirect("showroom:detail", slug)
+    status_link = request.build_absolute_uri(order.status_url)
+    context = _shop_context(request, showroom, order=order, status_link=status_link)
+    return render(request, "showroom/order_placed.html", context)
