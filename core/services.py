@@ -50,6 +50,11 @@ def emails_suppressed() -> Iterator[None]:
         _emails_suppressed.reset(token)
 
 
+def emails_are_suppressed() -> bool:
+    """True inside an `emails_suppressed()` block: for callers that queue their own mail task."""
+    return _emails_suppressed.get()
+
+
 def email_send(*, to: list[str], subject: str, body: str) -> None:
     """Queue an e-mail once the surrounding transaction commits (in-process without a broker)."""
     from core.tasks import send_email_task

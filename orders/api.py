@@ -104,8 +104,10 @@ class OrderOut(Schema):
     reason: str = Field(description="Why it was rejected or cancelled.")
     expected_delivery: date | None
     tracking_reference: str
-    status_url: str = Field(
-        description="The customer's public status page (secret: share it with the customer only)."
+    status_url: str | None = Field(
+        description="The customer's public status page (secret: share it with the customer only); null "
+        "for a reader outside the order's own partner and the brand owner (a distributor reading its "
+        "reseller's order)."
     )
     lines: list[OrderLineOut]
     events: list[OrderEventOut]
@@ -148,6 +150,13 @@ def _event_out(event: OrderEvent) -> dict[str, Any]:
     }
 
 
+def _sees_status_link(request: HttpRequest, order: Order) -> bool:
+    """The status token is the customer's secret: the brand owner and the order's own partner see it,
+    a distributor reading its reseller's orders does not."""
+    actor = access.actor_of(current_user(request))
+    return not actor.is_partner or actor.partner_id == order.partner_id
+
+
 def _order_out(request: HttpRequest, order: Order) -> dict[str, Any]:
     contact = order.contact
     return {
@@ -173,7 +182,9 @@ def _order_out(request: HttpRequest, order: Order) -> dict[str, Any]:
         "reason": order.reason,
         "expected_delivery": order.expected_delivery,
         "tracking_reference": order.tracking_reference,
-        "status_url": request.build_absolute_uri(order.status_url),
+        "status_url": request.build_absolute_uri(order.status_url)
+        if _sees_status_link(request, order)
+        else None,
         "lines": [_line_out(line) for line in order.lines.all()],
         "events": [_event_out(event) for event in order.events.all()],
         "created_by": order.created_by.email if order.created_by else None,

@@ -114,6 +114,7 @@ def order_by_token(token: str) -> Order | None:
         return None
     return (
         Order.objects.filter(status_token=token)
+        .select_related("partner")
         .prefetch_related(Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")))
         .first()
     )

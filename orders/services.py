@@ -27,7 +27,7 @@ from catalog.models import Product
 from core.countries import COUNTRIES
 from core.errors import NotAllowed
 from core.models import User
-from core.services import _emails_suppressed, activity_record, email_send
+from core.services import activity_record, email_send, emails_are_suppressed
 from customers.models import Contact, Customer
 from customers.services import customer_match_or_create
 from leads import rules as lead_rules
@@ -103,7 +103,7 @@ def _notify_customer(event: OrderEvent) -> None:
     (orders.tasks.send_order_status_email_task). Not while demo data is loaded (emails_suppressed)."""
     from orders.tasks import send_order_status_email_task
 
-    if _emails_suppressed.get():
+    if emails_are_suppressed():
         return
     event_id = event.pk
     transaction.on_commit(lambda: send_order_status_email_task.delay(event_id))

@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 
 from pcm.api import api
 from pcm.views import healthz
-from portals import jobs, profile, public
+from portals import jobs, order_status, profile, public
 
 admin.site.site_header = "OpenPCM administration"
 admin.site.site_title = "OpenPCM admin"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
     path("apply/", public.apply, name="apply"),
     path("apply/thanks/", public.apply_thanks, name="apply_thanks"),
+    path("orders/status/<str:token>/", order_status.order_status, name="order_status"),
     path("showroom/", include("showroom.export_urls")),  # before the <slug>/ routes
     path("showroom/", include("showroom.urls")),
     path("oci/", include("showroom.oci_urls")),

@@ -41,6 +41,7 @@ from portals.partner.lead_forms import (
     QualifyForm,
     WonForm,
 )
+from portals.partner.orders import can_convert
 
 WAITING_ORDER = "accept_by"  # soonest deadline first
 REST_ORDER = "-created_at"
@@ -78,7 +79,8 @@ def deadline(accept_by: datetime | None, now: datetime) -> dict[str, Any] | None
 
 def _visible_lead(request: HttpRequest, pk: int) -> Lead:
     """The lead if this user may see it, else 404 (its existence does not leak)."""
-    return get_object_or_404(selectors.partner_lead_detail(request.user), pk=pk)
+    # The order it was converted into joined (Order.lead, related_name "order"): the page links it.
+    return get_object_or_404(selectors.partner_lead_detail(request.user).select_related("order"), pk=pk)
 
 
 def _is_manager(request: HttpRequest) -> bool:
@@ -225,6 +227,8 @@ def render_detail(
         "timeline": list(selectors.partner_timeline(lead)[:TIMELINE_SHOWN]),
         "forms": forms,
         "can_work": rules.can_work(request.user, lead),
+        "order": getattr(lead, "order", None),
+        "can_convert": can_convert(request.user, lead),
         "is_open": lead.status in OPEN,
         "other_partner": lead.partner if lead.partner_id != actor.partner_id else None,
         "deadline": deadline(lead.accept_by, timezone.now())

@@ -212,6 +212,17 @@ def test_each_persona_lists_and_reads_its_scope_only(api, world, orders, persona
         assert client.get(url(order)).status_code == (200 if name in expected else 404)
 
 
+def test_the_status_link_is_not_shown_to_a_distributor_reading_its_resellers_order(api, world, orders):
+    # B is A's reseller: A's manager reads B's order, but the link is B's customer's secret.
+    reseller = api(world.pm_a).get(url(orders["b"])).json()
+    assert reseller["status_url"] is None
+    own = api(world.pm_b).get(url(orders["b"])).json()
+    assert own["status_url"].endswith(f"/orders/status/{orders['b'].status_token}/")
+    assert api(world.admin).get(url(orders["b"])).json()["status_url"] == own["status_url"]
+    listed = {item["id"]: item for item in api(world.pm_a).get(LIST).json()["items"]}
+    assert listed[orders["b"].pk]["status_url"] is None and listed[orders["a_open"].pk]["status_url"]
+
+
 def test_the_list_is_newest_first_and_pages_by_cursor(api, world, orders):
     client = api(world.admin)
     first = client.get(LIST, {"limit": 2}).json()

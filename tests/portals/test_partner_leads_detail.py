@@ -95,7 +95,10 @@ def test_manager_sees_every_form_the_status_allows(world, login):
     won = worked_lead(world.a, status=LeadStatus.WON, won_value=Decimal("5"))
     response = client.get(detail(won))
     assert response.context["forms"] == {}
-    assert "<form" not in response.content.decode().split('id="main"', 1)[1]
+    main = response.content.decode().split('id="main"', 1)[1]
+    # A won lead is done; what is left is turning it into an order (issue 6).
+    assert main.count("<form") == 1
+    assert f'action="{reverse("partner:lead_convert", args=[won.pk])}"' in main
 
 
 def test_employee_gets_no_assign_form(world, login):
