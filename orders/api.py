@@ -304,7 +304,7 @@ def order_list(request: HttpRequest, filters: Query[OrderFilters]) -> Any:
     user = current_user(request)
     qs = _visible_orders(user)
     if filters.q.strip():
-        qs = qs.filter(selectors.search_condition(filters.q))
+        qs = qs.filter(selectors.search_condition(filters.q, user=user))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.origin:
