@@ -18,6 +18,8 @@ from orders.choices import OPEN_STATUSES, OrderStatus
 from orders.models import NUMBER_PREFIX, Order, OrderEvent, OrderLine
 from partners import access
 
+NUMBER_DIGITS = 6  # SO-000123: orders.services numbers orders with at least six digits
+
 # What a status token can look like (secrets.token_urlsafe): anything else is not looked up.
 TOKEN_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{20,64}\Z")
 # Statuses whose totals count as ordered value (drafts are not ordered yet, cancelled ones no more).
@@ -89,13 +91,19 @@ def search_condition(q: str, *, user: Any) -> Q:
     text = q.strip()
     if not text:
         return Q(pk__in=[])
-    customers = access.scope(user, Customer.objects.all()).filter(company__icontains=text)
-    match = Q(customer_id__in=customers.values("id"))
+    # An order number is looked up by number alone: a whole one through the unique index, "SO-0001"
+    # as a prefix, "123" as SO-000123. (With the company as an alternative, PostgreSQL read every
+    # order of the partner: 0.3 s at 20,000 orders.)
     upper = text.upper()
     if upper.startswith(NUMBER_PREFIX):
-        match |= Q(number__startswith=upper)
-    elif text.isdigit() and len(text) <= 12:
-        match |= Q(number=f"{NUMBER_PREFIX}{int(text):06d}")
+        digits = upper.removeprefix(NUMBER_PREFIX)
+        if digits.isdigit() and len(digits) >= NUMBER_DIGITS:
+            return Q(number=upper)
+        return Q(number__startswith=upper)
+    if text.isdigit() and len(text) <= 12:
+        return Q(number=f"{NUMBER_PREFIX}{int(text):0{NUMBER_DIGITS}d}")
+    customers = access.scope(user, Customer.objects.all()).filter(company__icontains=text)
+    match = Q(customer_id__in=customers.values("id"))
     if "@" in text:
         contacts = Contact.objects.filter(email__iexact=text).values("customer_id")
         match |= Q(contact__email__iexact=text) | Q(customer_id__in=contacts)
