@@ -201,6 +201,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    # Service requests resolved two weeks ago (the customer did not come back) are closed.
+    "autoclose-resolved-service-requests": {
+        "task": "service.tasks.autoclose_resolved_requests_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "requeue-stale-jobs": {
         "task": "core.tasks.requeue_stale_jobs_task",
         "schedule": 300.0,
@@ -315,6 +321,8 @@ DEMO_PASSWORD = "demo-pass-2026"
 APPLY_RATE_LIMIT_PER_HOUR = int(os.environ.get("APPLY_RATE_LIMIT_PER_HOUR", "5"))
 SHOWROOM_QUOTE_RATE_LIMIT_PER_HOUR = int(os.environ.get("SHOWROOM_QUOTE_RATE_LIMIT_PER_HOUR", "5"))
 API_TOKEN_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_TOKEN_RATE_LIMIT_PER_MINUTE", "10"))
+# Unknown order status links per client address per hour before /orders/status/ answers 429.
+ORDER_STATUS_MISSES_PER_HOUR = int(os.environ.get("ORDER_STATUS_MISSES_PER_HOUR", "30"))
 PAGE_SIZE = 25
 SITE_NAME = "OpenPCM"
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

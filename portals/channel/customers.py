@@ -1,5 +1,5 @@
-"""Channel portal: the end customers of the user's partners, and a customer's page (contacts and
-leads)."""
+"""Channel portal: the end customers of the user's partners, and a customer's page (contacts, leads,
+orders and service requests)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,18 @@ from django.urls import reverse
 from core.countries import COUNTRIES
 from customers import selectors
 from leads import selectors as lead_selectors
+from orders import selectors as order_selectors
 from portals.channel.lead_forms import CustomerFilterForm
 from portals.channel.leads import partner_name_for_filter, visible_partner_choices
 from portals.channel.partners import channel_crumbs as _crumbs
 from portals.channel.partners import request_page
 from portals.decorators import channel_required
+from service import selectors as service_selectors
 
 DETAIL_CONTACTS = 50
 DETAIL_LEADS = 20
+DETAIL_ORDERS = 10
+DETAIL_REQUESTS = 10
 
 
 @channel_required
@@ -68,10 +72,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @channel_required
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Queries: session, user, actor, customer (partner joined), contacts, the customer's visible
-    leads (partner, assignee and category joined): 6."""
-    customer = get_object_or_404(selectors.visible_customers(request.user), pk=pk)
+    leads (partner, assignee and category joined), its newest visible orders (partner, customer
+    joined), its newest visible service requests (partner, customer, assignee joined): 8; for a
+    channel manager 9 (their partners' ids, read once for the service requests' scope)."""
+    user = request.user
+    customer = get_object_or_404(selectors.visible_customers(user), pk=pk)
     contacts = list(selectors.customer_contacts(customer)[: DETAIL_CONTACTS + 1])
-    leads = list(lead_selectors.customer_leads(request.user, customer.pk)[: DETAIL_LEADS + 1])
+    leads = list(lead_selectors.customer_leads(user, customer.pk)[: DETAIL_LEADS + 1])
+    orders = list(order_selectors.customer_orders(customer, user=user)[: DETAIL_ORDERS + 1])
+    requests = list(service_selectors.customer_requests(user, customer.pk)[: DETAIL_REQUESTS + 1])
     return render(
         request,
         "portals/channel/customers/detail.html",
@@ -83,6 +92,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "leads": leads[:DETAIL_LEADS],
             "more_leads": len(leads) > DETAIL_LEADS,
             "detail_leads": DETAIL_LEADS,
+            "orders": orders[:DETAIL_ORDERS],
+            "more_orders": len(orders) > DETAIL_ORDERS,
+            "service_requests": requests[:DETAIL_REQUESTS],
+            "more_requests": len(requests) > DETAIL_REQUESTS,
             "breadcrumbs": _crumbs(("Customers", reverse("channel:customer_list")), (customer.company, None)),
         },
     )

@@ -1,5 +1,6 @@
 """The partner's customers: the accounts it looks after together with the brand owner, their
-contacts and leads. A distributor's manager also sees its resellers' customers, read-only."""
+contacts, leads, orders and service requests. A distributor's manager also sees its resellers'
+customers, read-only."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ from django.views.decorators.http import require_GET
 
 from customers import selectors
 from leads import selectors as lead_selectors
+from orders import rules as order_rules
+from orders import selectors as order_selectors
 from partners import access
 from portals.crumbs import partner_crumbs
 from portals.decorators import partner_required
 from portals.paging import request_page
 from portals.partner.lead_forms import CustomerFilterForm
+from service import rules as service_rules
+from service import selectors as service_selectors
 
 CUSTOMER_ORDER = "company"
 CUSTOMER_LEAD_ORDER = "-created_at"
 CONTACTS_SHOWN = 100
+ORDERS_SHOWN = 10  # the newest; the orders list finds the others
+REQUESTS_SHOWN = 10
 
 
 @partner_required
@@ -52,12 +59,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Queries: session, user, actor, the customer (partner joined), its contacts, one page of its
-    leads that the user may see (partner, assignee, category joined): 6, whatever the counts."""
-    customer = get_object_or_404(selectors.visible_customers(request.user), pk=pk)
+    leads that the user may see (partner, assignee, category joined), its newest orders the user may
+    see (partner, customer joined), its newest service requests the user may see (partner, customer,
+    assignee joined): 8, whatever the counts."""
+    user = request.user
+    customer = get_object_or_404(selectors.visible_customers(user), pk=pk)
     contacts = list(selectors.customer_contacts(customer)[: CONTACTS_SHOWN + 1])
-    leads = request_page(
-        request, lead_selectors.customer_leads(request.user, customer.pk), order=CUSTOMER_LEAD_ORDER
-    )
+    leads = request_page(request, lead_selectors.customer_leads(user, customer.pk), order=CUSTOMER_LEAD_ORDER)
+    orders = list(order_selectors.customer_orders(customer, user=user)[: ORDERS_SHOWN + 1])
+    requests = list(service_selectors.customer_requests(user, customer.pk)[: REQUESTS_SHOWN + 1])
+    own = customer.partner_id == access.actor_of(user).partner_id
     return render(
         request,
         "portals/partner/customers/detail.html",
@@ -67,9 +78,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contacts_truncated": len(contacts) > CONTACTS_SHOWN,
             "page": leads,
             "querystring": "",
-            "other_partner": customer.partner
-            if customer.partner_id != access.actor_of(request.user).partner_id
-            else None,
+            "orders": orders[:ORDERS_SHOWN],
+            "more_orders": len(orders) > ORDERS_SHOWN,
+            "service_requests": requests[:REQUESTS_SHOWN],
+            "more_requests": len(requests) > REQUESTS_SHOWN,
+            # A reseller's customer is read-only: its orders are entered by the reseller's people.
+            "may_order": own and order_rules.can_create_order(user, customer.partner),
+            "may_register": own and service_rules.can_register(user),
+            "other_partner": None if own else customer.partner,
             "breadcrumbs": partner_crumbs(
                 ("Customers", reverse("partner:customer_list")), (customer.company, None)
             ),

@@ -1,4 +1,5 @@
-"""Channel portal: the customers of the user's partners and a customer's page."""
+"""Channel portal: the customers of the user's partners and a customer's page (contacts, leads,
+orders and service requests)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from django.urls import reverse
 
 from customers.models import Contact, Customer
 from leads.choices import LeadStatus
+from orders.choices import OrderStatus
 from partners.choices import Role
-from tests.factories import CategoryFactory, LeadFactory, PartnerFactory, UserFactory, channel_user
+from service import services as service_services
+from service.choices import Severity
+from tests.factories import (
+    CategoryFactory,
+    LeadFactory,
+    PartnerFactory,
+    UserFactory,
+    channel_user,
+    partner_user,
+)
+from tests.portals.orders_helpers import make_order, stock_catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +43,25 @@ def companies(response) -> list[str]:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
+
+
+def service_request(cust, actor, subject="Display stays dark", **fields):
+    """A service request of `cust` registered by `actor` (a partner user) through the service."""
+    return service_services.request_create(
+        actor=actor,
+        subject=subject,
+        description="The customer says it does not start.",
+        customer=cust,
+        **fields,
+    )
+
+
+def order_numbers(response) -> list[str]:
+    return [order.number for order in response.context["orders"]]
+
+
+def request_ids(response) -> list[int]:
+    return [r.pk for r in response.context["service_requests"]]
 
 
 def customer(partner, company: str, **fields) -> Customer:
@@ -148,6 +179,67 @@ def test_detail_shows_company_partner_contacts_and_leads(world, book, login):
 def test_detail_without_contacts_or_leads_says_so(world, book, login):
     body = login(world.admin).get(detail(book["c"])).content.decode()
     assert "No contacts yet." in body and "No leads of this customer that you can see." in body
+    assert "No orders of this customer that you can see." in body
+    assert "No service requests of this customer that you can see." in body
+
+
+def test_detail_shows_the_customers_orders_and_service_requests(world, book, login):
+    catalogue = stock_catalogue(world)
+    acme = book["a"]
+    shipped = make_order(world, catalogue, "a", customer=acme, status=OrderStatus.SHIPPED)
+    submitted = make_order(world, catalogue, "a", customer=acme)
+    elsewhere = make_order(world, catalogue, "a", company="Someone Else AG")
+    problem = service_request(acme, world.pe_a, "Pump trips at start", severity=Severity.HIGH)
+    service_request(customer(world.a, "Other Kunde"), world.pe_a, "Another customer's problem")
+    response = login(world.cm_a).get(detail(acme))
+    body = response.content.decode()
+    assert order_numbers(response) == [submitted.number, shipped.number]
+    assert reverse("channel:order_detail", args=[shipped.pk]) in body
+    assert reverse("channel:order_detail", args=[elsewhere.pk]) not in body
+    assert "Shipped" in body and "Submitted" in body and "43.50 EUR" in body  # 2 × 9.00 + 25.50
+    assert request_ids(response) == [problem.pk]
+    assert reverse("channel:service_request_detail", args=[problem.pk]) in body
+    assert f"{problem.reference}: Pump trips at start" in body and "High" in body
+    assert "Another customer" not in body
+
+
+def test_another_partners_orders_and_requests_never_show(world, login):
+    """The same company at a partner the manager does not manage is another customer."""
+    catalogue = stock_catalogue(world)
+    ours = customer(world.a, "Twin GmbH")
+    theirs = customer(world.c, "Twin GmbH")
+    mine = make_order(world, catalogue, "a", customer=ours)
+    foreign = make_order(world, catalogue, "c", customer=theirs)
+    foreign_request = service_request(theirs, world.pe_c, "Gamma's problem")
+    response = login(world.cm_a).get(detail(ours))
+    body = response.content.decode()
+    assert order_numbers(response) == [mine.number] and request_ids(response) == []
+    assert foreign.number not in body
+    assert reverse("channel:service_request_detail", args=[foreign_request.pk]) not in body
+    gamma = login(world.cm_c).get(detail(theirs))
+    assert order_numbers(gamma) == [foreign.number] and request_ids(gamma) == [foreign_request.pk]
+
+
+def test_a_resellers_customer_shows_its_orders_to_the_distributors_manager(world, book, login):
+    catalogue = stock_catalogue(world)
+    order = make_order(world, catalogue, "b", customer=book["b"])
+    problem = service_request(book["b"], world.pm_b, "Reseller's problem")
+    response = login(world.cm_a).get(detail(book["b"]))
+    assert order_numbers(response) == [order.number] and request_ids(response) == [problem.pk]
+
+
+def test_only_the_newest_orders_and_requests_are_listed_with_a_search_link(world, login, monkeypatch):
+    monkeypatch.setattr("portals.channel.customers.DETAIL_ORDERS", 2)
+    monkeypatch.setattr("portals.channel.customers.DETAIL_REQUESTS", 2)
+    catalogue = stock_catalogue(world)
+    acme = customer(world.a, "Acme & Co")
+    orders = [make_order(world, catalogue, "a", customer=acme) for _ in range(3)]
+    requests = [service_request(acme, world.pe_a, f"Problem {n}") for n in range(3)]
+    response = login(world.admin).get(detail(acme))
+    assert order_numbers(response) == [orders[2].number, orders[1].number]
+    assert request_ids(response) == [requests[2].pk, requests[1].pk]
+    assert response.context["more_orders"] and response.context["more_requests"]
+    assert "/channel/orders/?q=Acme%20%26%20Co" in response.content.decode()
 
 
 def test_a_manager_of_another_partner_gets_404(world, book, login):
@@ -159,8 +251,15 @@ def test_an_unknown_customer_is_404(world, login):
     assert login(world.admin).get("/channel/customers/999999/").status_code == 404
 
 
+@pytest.mark.parametrize(("persona", "queries"), [("cm_a", 9), ("admin", 8)])
 @pytest.mark.parametrize("count", [1, 20])
-def test_detail_queries_do_not_grow_with_rows(world, login, django_assert_num_queries, count):
+def test_detail_queries_do_not_grow_with_rows(
+    world, login, django_assert_num_queries, monkeypatch, count, persona, queries
+):
+    monkeypatch.setattr("portals.channel.customers.DETAIL_ORDERS", 20)
+    monkeypatch.setattr("portals.channel.customers.DETAIL_REQUESTS", 20)
+    catalogue = stock_catalogue(world)
+    employees = [world.pe_a, partner_user(world.a, email="colleague@alpha.example")]
     acme = customer(world.a, "Acme")
     for n in range(count):
         Contact.objects.create(customer=acme, partner=world.a, name=f"Person {n}")
@@ -168,12 +267,18 @@ def test_detail_queries_do_not_grow_with_rows(world, login, django_assert_num_qu
             partner=world.a, customer=acme, assigned_to=UserFactory(), category=CategoryFactory(),
             status=LeadStatus.ACCEPTED,
         )  # fmt: skip
-    client = login(world.cm_a)
+        make_order(world, catalogue, "a", customer=acme, actor=employees[n % 2])
+        service_request(acme, employees[n % 2], f"Problem {n}")
+    client = login(getattr(world, persona))
     # session, user, actor, customer (partner joined), contacts, leads (partner, assignee and
-    # category joined) = 6
-    with django_assert_num_queries(6):
+    # category joined), orders (partner, customer joined), service requests (partner, customer,
+    # assignee joined) = 8; a channel manager's partner ids, read once for the service requests'
+    # scope = 9
+    with django_assert_num_queries(queries):
         response = client.get(detail(acme))
     assert len(response.context["contacts"]) == count and len(response.context["leads"]) == count
+    assert len(response.context["orders"]) == count
+    assert len(response.context["service_requests"]) == count
 
 
 def test_only_the_newest_leads_are_listed_with_a_search_link(world, login, monkeypatch):
