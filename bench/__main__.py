@@ -1,6 +1,6 @@
 """python -m bench [--partners N] [--requests N] [--warmup N] [--scenario NAME ...] [--rebuild]
 [--json PATH] [--check] [--explain MS] [--leads N [--route N [--profile N]] [--import-rows N]]
-[--products N] [--claims N] [--orders N]
+[--products N] [--claims N] [--orders N] [--solutions N] [--service-requests N]
 
 Runs on PostgreSQL only: DATABASE_URL when set, else postgresql://postgres@127.0.0.1:5432/openpcm_bench,
 created when missing. Django runs as in production (DEBUG off). See docs/benchmarks.md."""
@@ -89,6 +89,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="only the order benchmark (issue 6): N orders over the partner data set, the order lists of "
         "both portals and the API, the status page and the totals per partner (bench.orders)",
     )
+    parser.add_argument(
+        "--solutions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the service benchmark (issue 6): a knowledge base of N solutions and its search "
+        "(the portal page, the API, the suggestions while typing) (bench.service)",
+    )
+    parser.add_argument(
+        "--service-requests",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the service benchmark (issue 6): N service requests over the partner data set and "
+        "their lists in both portals and the API (bench.service); combines with --solutions",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it exists")
     parser.add_argument(
         "--json", type=Path, help="write the results here (default bench/results/<date>-<set>.json)"
@@ -113,6 +129,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.orders and (args.leads or args.products or args.scenario or args.claims):
         parser.error(
             "--orders runs the order benchmark alone (no --leads, --products, --claims or --scenario)"
+        )
+    if (args.solutions or args.service_requests) and (
+        args.leads or args.products or args.scenario or args.claims or args.orders
+    ):
+        parser.error(
+            "--solutions and --service-requests run the service benchmark alone "
+            "(no --leads, --products, --claims, --orders or --scenario)"
         )
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be at least 1 and --warmup at least 0")
@@ -181,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_claims(args, dataset)
         if args.orders:
             return run_orders(args, dataset)
+        if args.solutions or args.service_requests:
+            return run_service(args, dataset)
         scale = dataset.summary()
         extra: list[dict] = []
         if args.leads:
@@ -330,6 +355,33 @@ def run_claims(args: argparse.Namespace, dataset: Any) -> int:
     write_report(report, path)
     print()
     print(format_mdf(report))
+    print(f"Saved {path}")
+    return 1 if args.check and not report["meets_targets"] else 0
+
+
+def run_service(args: argparse.Namespace, dataset: Any) -> int:
+    """--solutions N / --service-requests N: the service benchmark on the partner data set (bench.service)."""
+    from django.db import connection
+
+    from bench.report import code_version, machine_info, write_report
+    from bench.service import format_service
+    from bench.service import run_service as run_service_bench
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    report = run_service_bench(args, dataset)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": code_version(),
+        "scale": {**dataset.summary(), **report.pop("service")},
+        "machine": {**machine_info(connection), "load_average_before": load},
+        **report,
+    }
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    label = f"service-{args.solutions}-solutions-{args.service_requests}-requests"
+    path = args.json or Path(__file__).resolve().parent / "results" / f"{stamp}-{label}.json"
+    write_report(report, path)
+    print()
+    print(format_service(report))
     print(f"Saved {path}")
     return 1 if args.check and not report["meets_targets"] else 0
 

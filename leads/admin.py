@@ -9,6 +9,7 @@ from leads.models import (
     LeadDecline,
     LeadEvent,
     LeadGroupObjectPermission,
+    LeadItem,
     LeadSettings,
     LeadUserObjectPermission,
 )
@@ -19,6 +20,15 @@ class LeadEventInline(admin.TabularInline):
     extra = 0
     readonly_fields = ("created_at", "actor", "kind", "from_status", "to_status", "message")
     can_delete = False
+
+
+class LeadItemInline(admin.TabularInline):
+    """The products and quantities a lead asks for (a showroom quote's basket); converting the lead
+    into an order carries them over."""
+
+    model = LeadItem
+    extra = 0
+    raw_id_fields = ("product",)
 
 
 @admin.register(Lead)
@@ -45,7 +55,7 @@ class LeadAdmin(GuardedModelAdmin):
         "closed_at",
         "dispatch_reason",
     )
-    inlines = (LeadEventInline,)
+    inlines = (LeadItemInline, LeadEventInline)
     show_full_result_count = False
 
 
@@ -107,3 +117,11 @@ class LeadEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("lead__company", "message")
     raw_id_fields = ("lead", "actor")
+
+
+@admin.register(LeadItem)
+class LeadItemAdmin(admin.ModelAdmin):
+    list_display = ("lead", "product", "quantity")
+    search_fields = ("lead__company", "product__sku", "product__name")
+    list_select_related = ("lead", "product")
+    raw_id_fields = ("lead", "product")

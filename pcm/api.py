@@ -20,9 +20,13 @@ from customers.api import router as customers_router
 from leads.api import registrations_router, rules_router
 from leads.api import router as leads_router
 from mdf.api import router as mdf_router
+from orders.api import lead_convert_router
+from orders.api import router as orders_router
 from partners.access import actor_of
 from partners.api import me_router
 from partners.api import router as partners_router
+from service.api import requests_router as service_requests_router
+from service.api import solutions_router
 from showroom.api import router as catalog_exports_router
 
 api = NinjaAPI(
@@ -47,10 +51,14 @@ api.add_router("/partners", partners_router)
 api.add_router("/partners", assortment_router)
 api.add_router("/customers", customers_router)
 api.add_router("/leads", leads_router)
+api.add_router("/leads", lead_convert_router)
 api.add_router("/dispatch-rules", rules_router)
 api.add_router("/deal-registrations", registrations_router)
 api.add_router("/products", products_router)
 api.add_router("/categories", categories_router)
 api.add_router("/catalog/exports", catalog_exports_router)
 api.add_router("/mdf", mdf_router)
+api.add_router("/orders", orders_router)
+api.add_router("/solutions", solutions_router)
+api.add_router("/service-requests", service_requests_router)
 api.add_router("/jobs", jobs_router(sees_all_jobs=lambda user: actor_of(user).is_admin))

@@ -1,1 +1,1 @@
-"""service: see DESIGN.md (Architecture). Models arrive with the issue that needs them."""
+"""service: knowledge-base solutions and service requests (see DESIGN.md, Architecture)."""

@@ -118,3 +118,14 @@ def funds(world, settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path / "media"
     return make_funds(world)
+
+
+@pytest.fixture
+def service(world, settings, tmp_path):
+    """Service: customers of A, B and C, two products and a knowledge base with two published
+    solutions and a draft (tests/service/conftest.py's make_service); attachments are stored under the
+    test's own directory."""
+    from tests.service.conftest import make_service
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return make_service(world)

@@ -70,4 +70,8 @@ urlpatterns = [
     # Marketing development funds (issue 5)
     path("", include(fund_queues.urlpatterns)),
     path("", include(fund_programs.urlpatterns)),
+    # Service (issue 6)
+    path("", include("portals.channel.service_urls")),
+    # Orders (issue 6)
+    path("", include("portals.channel.orders_urls")),
 ]

@@ -41,4 +41,6 @@ urlpatterns = [
     path("", include("portals.partner.showroom_urls")),
     path("", include("portals.partner.exports_urls")),
     path("", include("portals.partner.funds_urls")),
+    path("", include("portals.partner.service_urls")),
+    path("", include("portals.partner.orders_urls")),
 ]

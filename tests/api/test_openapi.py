@@ -58,12 +58,28 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/mdf/claims/{id}/reject",
         "/api/v1/mdf/claims/{id}/pay",
         "/api/v1/mdf/journal",
+        # Orders (issue 6)
+        "/api/v1/orders",
+        "/api/v1/orders/{id}",
+        *(f"/api/v1/orders/{{id}}/{action}" for action in (
+            "submit", "accept", "reject", "confirm", "ship", "deliver", "cancel"
+        )),
+        "/api/v1/leads/{id}/convert",
+        # Service (issue 6)
+        "/api/v1/solutions",
+        "/api/v1/solutions/{id}",
+        "/api/v1/service-requests",
+        "/api/v1/service-requests/{id}",
+        *(f"/api/v1/service-requests/{{id}}/{action}" for action in ("comments", "escalate", "resolve", "close")),
+        "/api/v1/service-requests/{id}/attachments/{file_id}",
     }  # fmt: skip
     assert set(paths["/api/v1/mdf/requests"]) == {"get", "post"}
     assert set(paths["/api/v1/mdf/claims"]) == {"get", "post"}
     assert set(paths["/api/v1/partners/{id}/assortment"]) == {"get", "put"}
     assert set(paths["/api/v1/partners"]) == {"get", "post"}
     assert set(paths["/api/v1/leads"]) == {"get", "post"}
+    assert set(paths["/api/v1/orders"]) == {"get", "post"}
+    assert set(paths["/api/v1/service-requests"]) == {"get", "post"}
     assert {"patch", "delete"} <= set(paths["/api/v1/dispatch-rules/{id}"])
     assert set(paths["/api/v1/partners/{id}"]) == {"get", "patch"}
     assert set(paths["/api/v1/tokens/{id}"]) == {"delete"}
