@@ -19,6 +19,7 @@ from orders.models import NUMBER_PREFIX, Order, OrderEvent, OrderLine
 from partners import access
 
 NUMBER_DIGITS = 6  # SO-000123: orders.services numbers orders with at least six digits
+CUSTOMER_MATCHES_SENT = 2000  # a company search sends at most this many customer ids as one array
 
 # What a status token can look like (secrets.token_urlsafe): anything else is not looked up.
 TOKEN_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{20,64}\Z")
@@ -103,7 +104,15 @@ def search_condition(q: str, *, user: Any) -> Q:
     if text.isdigit() and len(text) <= 12:
         return Q(number=f"{NUMBER_PREFIX}{int(text):0{NUMBER_DIGITS}d}")
     customers = access.scope(user, Customer.objects.all()).filter(company__icontains=text)
-    match = Q(customer_id__in=customers.values("id"))
+    # The matching customers' ids are read first and sent as one array, so that PostgreSQL sees how
+    # many there are: a few -> their orders by the customer index; most of a partner's customers ->
+    # the partner's orders newest first until a page is full. (As a subquery it guessed "two" for a
+    # word every customer has and read all 20,000 orders of the partner: 0.15 s.)
+    ids = list(customers.order_by().values_list("id", flat=True)[: CUSTOMER_MATCHES_SENT + 1])
+    if len(ids) <= CUSTOMER_MATCHES_SENT:
+        match = Q(customer_id__any_of=ids)
+    else:
+        match = Q(customer_id__in=customers.values("id"))
     if "@" in text:
         contacts = Contact.objects.filter(email__iexact=text).values("customer_id")
         match |= Q(contact__email__iexact=text) | Q(customer_id__in=contacts)
