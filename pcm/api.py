@@ -5,6 +5,7 @@ OpenAPI document (/api/v1/openapi.json) and its interactive docs (/api/v1/docs).
 
 from ninja import NinjaAPI
 
+from analytics.api import router as analytics_router
 from catalog.api import categories_router
 from catalog.api import router as products_router
 from catalog.assortment_api import router as assortment_router
@@ -58,6 +59,7 @@ api.add_router("/products", products_router)
 api.add_router("/categories", categories_router)
 api.add_router("/catalog/exports", catalog_exports_router)
 api.add_router("/mdf", mdf_router)
+api.add_router("/analytics", analytics_router)
 api.add_router("/orders", orders_router)
 api.add_router("/solutions", solutions_router)
 api.add_router("/service-requests", service_requests_router)

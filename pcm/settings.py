@@ -207,6 +207,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    # Analytics roll-ups: the days changed since the last run every two minutes, everything nightly.
+    "refresh-analytics-rollups": {
+        "task": "analytics.tasks.refresh_rollups_task",
+        "schedule": 120.0,
+        "options": {"expires": 115},
+    },
+    "rebuild-analytics-rollups": {
+        "task": "analytics.tasks.rebuild_rollups_task",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     "requeue-stale-jobs": {
         "task": "core.tasks.requeue_stale_jobs_task",
         "schedule": 300.0,

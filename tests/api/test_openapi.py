@@ -72,6 +72,8 @@ def test_openapi_document_lists_every_route(client, db):
         "/api/v1/service-requests/{id}",
         *(f"/api/v1/service-requests/{{id}}/{action}" for action in ("comments", "escalate", "resolve", "close")),
         "/api/v1/service-requests/{id}/attachments/{file_id}",
+        # Analytics (issue 7)
+        "/api/v1/analytics/summary",
     }  # fmt: skip
     assert set(paths["/api/v1/mdf/requests"]) == {"get", "post"}
     assert set(paths["/api/v1/mdf/claims"]) == {"get", "post"}
