@@ -29,7 +29,7 @@ from django.utils import timezone
 from analytics.choices import LOWER_IS_BETTER
 from analytics.choices import Measure as MeasureKey
 from analytics.models import DurationRollup, LeadEventRollup, LeadRollup, OrderRollup, TierRequirement
-from analytics.selectors import REVENUE_STATUSES, bucket_hours, median_of_counts, percent
+from analytics.selectors import REVENUE_STATUSES, MoneySum, bucket_hours, median_of_counts, percent
 from leads.choices import LeadStatus
 from leads.models import Lead
 from mdf.choices import ClaimStatus
@@ -108,7 +108,7 @@ def measure_values(partner_ids: Iterable[int], start: date, end: date) -> dict[i
             accepted=Sum("accepted"),
             won=Sum("leads", filter=Q(status=LeadStatus.WON)),
             lost=Sum("leads", filter=Q(status=LeadStatus.LOST)),
-            revenue=Sum("won_value", filter=Q(status=LeadStatus.WON, currency=cur)),
+            revenue=MoneySum("won_value", filter=Q(status=LeadStatus.WON, currency=cur)),
         )
         .order_by()
     )
@@ -123,7 +123,7 @@ def measure_values(partner_ids: Iterable[int], start: date, end: date) -> dict[i
     orders = dict(
         OrderRollup.objects.filter(days, status__in=REVENUE_STATUSES, currency=cur)
         .values("partner_id")
-        .annotate(t=Sum("total"))
+        .annotate(t=MoneySum("total"))
         .order_by()
         .values_list("partner_id", "t")
     )
@@ -148,14 +148,14 @@ def measure_values(partner_ids: Iterable[int], start: date, end: date) -> dict[i
             program__ends_on__gte=start,
         )
         .values("partner_id")
-        .annotate(amount=Sum("amount"), used=Sum(F("claimed") + F("paid")))
+        .annotate(amount=MoneySum("amount"), used=MoneySum(F("claimed") + F("paid")))
         .order_by()
     }
     paid = dict(
         Claim.objects.filter(partner_id__in=ids, status=ClaimStatus.PAID, program__currency=cur)
         .filter(paid_on__gte=start, paid_on__lte=end)
         .values("partner_id")
-        .annotate(t=Sum("approved_amount"))
+        .annotate(t=MoneySum("approved_amount"))
         .order_by()
         .values_list("partner_id", "t")
     )
@@ -172,7 +172,7 @@ def measure_values(partner_ids: Iterable[int], start: date, end: date) -> dict[i
             created_at__lt=end_dt,
         )  # fmt: skip
         .values("partner_id")
-        .annotate(t=Sum("won_value"))
+        .annotate(t=MoneySum("won_value"))
         .order_by()
         .values_list("partner_id", "t")
     )
@@ -261,7 +261,7 @@ def _ranks(partners: list[Partner], start: date, end: date) -> dict[int, tuple[i
             currency=cur,
         )
         .values("partner_id")
-        .annotate(t=Sum("won_value"))
+        .annotate(t=MoneySum("won_value"))
         .order_by()
         .values_list("partner_id", "t")
     )

@@ -52,6 +52,22 @@ from service.choices import ServiceStatus
 from service.models import Solution
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+class MoneySum(Sum):
+    """A sum of money, to the cent on every database: SQLite adds decimals as floats and hands back
+    e.g. 617.280000000000 or 315 (an aggregate is not quantized like a column), PostgreSQL exact
+    numerics; both come out as Decimal("617.28"), Decimal("315.00")."""
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return [*super().get_db_converters(connection), _to_cents]
+
+
+def _to_cents(value: Any, expression: Any, connection: Any) -> Any:
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
 ONE_DECIMAL = Decimal("0.1")
 # Orders that count as revenue: submitted and on their way or delivered (not drafts, not cancelled).
 REVENUE_STATUSES = [
@@ -427,8 +443,8 @@ def _read_won_rows(ctx: Context, group: str) -> list[dict[str, Any]]:
         qs.values(*fields)
         .annotate(
             won=Sum("leads", filter=Q(status=LeadStatus.WON)),
-            revenue=Sum("won_value", filter=Q(status=LeadStatus.WON)),
-            pipeline=Sum("estimated_value", filter=Q(status__in=OPEN_LEAD_STATUSES)),
+            revenue=MoneySum("won_value", filter=Q(status=LeadStatus.WON)),
+            pipeline=MoneySum("estimated_value", filter=Q(status__in=OPEN_LEAD_STATUSES)),
             open_leads=Sum("leads", filter=Q(status__in=OPEN_LEAD_STATUSES)),
             dispatched=Sum("dispatched"),
             accepted=Sum("accepted"),
@@ -663,11 +679,11 @@ def _fund_rows(ctx: Context, group: str) -> list[dict[str, Any]]:
         _allocations(ctx)
         .values(group, "program__currency")
         .annotate(
-            allocated=Sum(F("amount") + F("expired")),
-            reserved=Sum("reserved"),
-            claimed=Sum("claimed"),
-            paid=Sum("paid"),
-            expired=Sum("expired"),
+            allocated=MoneySum(F("amount") + F("expired")),
+            reserved=MoneySum("reserved"),
+            claimed=MoneySum("claimed"),
+            paid=MoneySum("paid"),
+            expired=MoneySum("expired"),
         )
         .order_by(group, "program__currency")
     )
@@ -783,7 +799,7 @@ def _roi_rows(ctx: Context) -> list[list[Any]]:
         Claim.objects.order_by()
         .filter(request_id__in=[r[0] for r in requests], status=ClaimStatus.PAID)
         .values("program_id")
-        .annotate(total=Sum("approved_amount"))
+        .annotate(total=MoneySum("approved_amount"))
     )
     for row in paid:
         acc[row["program_id"]]["paid"] += row["total"] or ZERO
@@ -792,7 +808,7 @@ def _roi_rows(ctx: Context) -> list[list[Any]]:
         .filter(campaign_code__in={code for code, _ in program_of}, partner_id__in={pid for _, pid in program_of})
         .values("campaign_code", "partner_id", "currency")
         .annotate(n=Count("id"), won=Count("id", filter=Q(status=LeadStatus.WON)),
-                  revenue=Sum("won_value", filter=Q(status=LeadStatus.WON)))
+                  revenue=MoneySum("won_value", filter=Q(status=LeadStatus.WON)))
     )  # fmt: skip
     for lead_row in lead_rows:
         prog_id = program_of.get((lead_row["campaign_code"], lead_row["partner_id"]))
@@ -831,7 +847,7 @@ def _order_money(ctx: Context, group: str) -> list[dict[str, Any]]:
         qs = qs.annotate(month=TruncMonth("day"))
     return list(
         qs.values(group, "currency")
-        .annotate(n=Sum("orders"), revenue=Sum("total"))
+        .annotate(n=Sum("orders"), revenue=MoneySum("total"))
         .order_by(group, "currency")
     )
 
@@ -867,7 +883,7 @@ def _orders_by_status(ctx: Context) -> list[dict[str, Any]]:
     return list(
         ctx.rollup(OrderRollup, category=False)
         .values("status", "currency")
-        .annotate(n=Sum("orders"), total=Sum("total"))
+        .annotate(n=Sum("orders"), total=MoneySum("total"))
         .order_by("status", "currency")
     )
 
@@ -995,8 +1011,8 @@ def summary(user: Any, filters: AnalyticsFilters) -> dict[str, Any]:
         _allocations(ctx)
         .values("program__currency")
         .annotate(
-            allocated=Sum(F("amount") + F("expired")), amount=Sum("amount"), reserved=Sum("reserved"),
-            claimed=Sum("claimed"), paid=Sum("paid"), expired=Sum("expired"), allocations=Count("id"),
+            allocated=MoneySum(F("amount") + F("expired")), amount=MoneySum("amount"), reserved=MoneySum("reserved"),
+            claimed=MoneySum("claimed"), paid=MoneySum("paid"), expired=MoneySum("expired"), allocations=Count("id"),
         )
         .order_by("program__currency")
     )  # fmt: skip

@@ -74,4 +74,7 @@ urlpatterns = [
     path("", include("portals.channel.service_urls")),
     # Orders (issue 6)
     path("", include("portals.channel.orders_urls")),
+    # Analytics (issue 7)
+    path("", include("portals.channel.analytics_urls")),
+    path("", include("portals.channel.scorecards_urls")),
 ]

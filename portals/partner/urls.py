@@ -43,4 +43,6 @@ urlpatterns = [
     path("", include("portals.partner.funds_urls")),
     path("", include("portals.partner.service_urls")),
     path("", include("portals.partner.orders_urls")),
+    path("", include("portals.partner.analytics_urls")),
+    path("", include("portals.partner.scorecard_urls")),
 ]

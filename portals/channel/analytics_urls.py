@@ -1,0 +1,15 @@
+"""Analytics URLs of the channel portal (/channel/analytics/, namespace "channel"); included by
+portals/channel/urls.py."""
+
+from django.urls import path, re_path
+
+from portals.channel import analytics
+
+urlpatterns = [
+    path("analytics/", analytics.analytics_dashboard, name="analytics"),
+    re_path(
+        r"^analytics/export/(?P<key>[A-Za-z0-9_.-]+)\.(?P<fmt>csv|xlsx)$",
+        analytics.analytics_export,
+        name="analytics_export",
+    ),
+]
