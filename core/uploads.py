@@ -200,6 +200,34 @@ def sniff_document(file: Any) -> str:
     return info.kind.content_type
 
 
+def check_documents(files: Any, *, max_bytes: int) -> list[tuple[Any, str]]:
+    """Each uploaded file checked by content (sniff_document: PDF, PNG or JPEG), not empty and at most
+    `max_bytes`; answers (file, content type) for each, or raises ValidationError on `files` naming
+    every refused file (nothing is half-accepted). The caller checks how many files it takes."""
+    checked: list[tuple[Any, str]] = []
+    errors: list[str] = []
+    for upload in files:
+        name = getattr(upload, "name", "file") or "file"
+        size = getattr(upload, "size", 0) or 0
+        if size == 0:
+            errors.append(f"{name}: the file is empty.")
+            continue
+        if size > max_bytes:
+            errors.append(
+                f"{name}: {size / 2**20:.1f} MB; each file may have at most {max_bytes // 2**20} MB."
+            )
+            continue
+        try:
+            content_type = sniff_document(upload)
+        except ValueError as exc:
+            errors.append(f"{name}: {exc}")
+            continue
+        checked.append((upload, content_type))
+    if errors:
+        raise ValidationError({"files": errors})
+    return checked
+
+
 def _read_tail(file: Any, size: int = 2048) -> bytes:
     position = file.tell() if hasattr(file, "tell") else None
     total = getattr(file, "size", None)

@@ -799,7 +799,7 @@ def info_request(
 
 def _check_proof_files(files: Sequence[Any]) -> list[tuple[Any, str]]:
     """Each file is a PDF, PNG or JPEG by its content, 10 MB at most, 10 files at most, at least one."""
-    from core.uploads import sniff_document
+    from core.uploads import check_documents
 
     if not files:
         raise ValidationError({"files": "Attach proof of performance: at least one PDF, PNG or JPEG file."})
@@ -807,26 +807,7 @@ def _check_proof_files(files: Sequence[Any]) -> list[tuple[Any, str]]:
         raise ValidationError(
             {"files": f"Attach at most {MAX_PROOF_FILES} files; this claim has {len(files)}."}
         )
-    checked: list[tuple[Any, str]] = []
-    errors: list[str] = []
-    for upload in files:
-        name = getattr(upload, "name", "file") or "file"
-        size = getattr(upload, "size", 0) or 0
-        if size == 0:
-            errors.append(f"{name}: the file is empty.")
-            continue
-        if size > MAX_PROOF_BYTES:
-            errors.append(f"{name}: {size / 2**20:.1f} MB; each file may have at most 10 MB.")
-            continue
-        try:
-            content_type = sniff_document(upload)
-        except ValueError as exc:
-            errors.append(f"{name}: {exc}")
-            continue
-        checked.append((upload, content_type))
-    if errors:
-        raise ValidationError({"files": errors})
-    return checked
+    return check_documents(files, max_bytes=MAX_PROOF_BYTES)
 
 
 @transaction.atomic

@@ -607,7 +607,7 @@ def check_attachments(files: Sequence[Any], *, already: int = 0) -> list[tuple[A
     """Each file is a PDF, PNG or JPEG by its content (core.uploads.sniff_document), not empty, at most
     10 MB; at most MAX_FILES_AT_ONCE at once and MAX_ATTACHMENTS on a request. Raises
     ValidationError on `files` naming each refused file; answers (file, content type)."""
-    from core.uploads import sniff_document
+    from core.uploads import check_documents
 
     if not files:
         raise ValidationError({"files": "Choose at least one PDF, PNG or JPEG file."})
@@ -619,26 +619,7 @@ def check_attachments(files: Sequence[Any], *, already: int = 0) -> list[tuple[A
         raise ValidationError(
             {"files": f"A request holds at most {MAX_ATTACHMENTS} files; this one has {already} already."}
         )
-    checked: list[tuple[Any, str]] = []
-    errors: list[str] = []
-    for upload in files:
-        name = getattr(upload, "name", "file") or "file"
-        size = getattr(upload, "size", 0) or 0
-        if size == 0:
-            errors.append(f"{name}: the file is empty.")
-            continue
-        if size > MAX_ATTACHMENT_BYTES:
-            errors.append(f"{name}: {size / 2**20:.1f} MB; each file may have at most 10 MB.")
-            continue
-        try:
-            content_type = sniff_document(upload)
-        except ValueError as exc:
-            errors.append(f"{name}: {exc}")
-            continue
-        checked.append((upload, content_type))
-    if errors:
-        raise ValidationError({"files": errors})
-    return checked
+    return check_documents(files, max_bytes=MAX_ATTACHMENT_BYTES)
 
 
 @transaction.atomic
