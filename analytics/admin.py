@@ -14,8 +14,12 @@ from django.http import HttpRequest
 from analytics import services
 from analytics.models import (
     DurationRollup,
+    LeadChannelRollup,
     LeadEventRollup,
+    LeadMonthRollup,
     LeadRollup,
+    OrderChannelRollup,
+    OrderMonthRollup,
     OrderRollup,
     RollupState,
     ServiceRollup,
@@ -45,6 +49,28 @@ class ReadOnlyRollupAdmin(admin.ModelAdmin):
 @admin.register(LeadRollup)
 class LeadRollupAdmin(ReadOnlyRollupAdmin):
     list_display = ("day", "partner_id", "category_id", "source", "status", "currency", "leads", "won_value")
+
+
+@admin.register(LeadMonthRollup)
+class LeadMonthRollupAdmin(ReadOnlyRollupAdmin):
+    list_display = ("day", "partner_id", "category_id", "status", "currency", "leads", "won_value")
+
+
+@admin.register(OrderMonthRollup)
+class OrderMonthRollupAdmin(ReadOnlyRollupAdmin):
+    list_display = ("day", "partner_id", "status", "currency", "orders", "total")
+
+
+@admin.register(LeadChannelRollup)
+class LeadChannelRollupAdmin(ReadOnlyRollupAdmin):
+    list_display = ("day", "category_id", "status", "currency", "leads", "won_value")
+    search_fields = ("status",)
+
+
+@admin.register(OrderChannelRollup)
+class OrderChannelRollupAdmin(ReadOnlyRollupAdmin):
+    list_display = ("day", "status", "currency", "orders", "total")
+    search_fields = ("status",)
 
 
 @admin.register(LeadEventRollup)

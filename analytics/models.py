@@ -49,6 +49,54 @@ class LeadRollup(models.Model):
         return f"{self.day} partner {self.partner_id}: {self.leads} {self.status}"
 
 
+class LeadMonthRollup(models.Model):
+    """LeadRollup summed by calendar month (`day` is the first of the month) × partner × category ×
+    status × currency, without the source. The dashboards read whole months of a period from here
+    and only the days of its partial months from LeadRollup: the same sums, far fewer rows."""
+
+    day = models.DateField(help_text="The first day of the month.")
+    partner_id = models.BigIntegerField(null=True, blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12)
+    currency = models.CharField(max_length=3)
+    leads = models.PositiveIntegerField(default=0)
+    dispatched = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    estimated_value = _money()
+    won_value = _money()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["partner_id", "day"], name="leadmonthrollup_partner_day"),
+            models.Index(fields=["day"], name="leadmonthrollup_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} partner {self.partner_id}: {self.leads} {self.status}"
+
+
+class LeadChannelRollup(models.Model):
+    """LeadRollup summed over every partner (and the queue) by day × category × status × currency:
+    what a channel admin's unfiltered figures that are not per partner (funnel, statuses, months,
+    currencies) read, a few rows a day whatever the number of partners."""
+
+    day = models.DateField()
+    category_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12)
+    currency = models.CharField(max_length=3)
+    leads = models.PositiveIntegerField(default=0)
+    dispatched = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    estimated_value = _money()
+    won_value = _money()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["day"], name="leadchannelrollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} every partner: {self.leads} {self.status}"
+
+
 class LeadEventRollup(models.Model):
     """Lead timeline events by day × partner (at the event) × category: acceptance-window breaches,
     declines and re-dispatches (a lead given to a partner again after a decline, a missed window,
@@ -89,6 +137,43 @@ class OrderRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} partner {self.partner_id}: {self.orders} {self.status}"
+
+
+class OrderMonthRollup(models.Model):
+    """OrderRollup summed by calendar month (`day` is the first of the month); read like
+    LeadMonthRollup."""
+
+    day = models.DateField(help_text="The first day of the month.")
+    partner_id = models.BigIntegerField()
+    status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    orders = models.PositiveIntegerField(default=0)
+    total = _money()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["partner_id", "day"], name="ordermonthrollup_partner_day"),
+            models.Index(fields=["day"], name="ordermonthrollup_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} partner {self.partner_id}: {self.orders} {self.status}"
+
+
+class OrderChannelRollup(models.Model):
+    """OrderRollup summed over every partner by day × status × currency (see LeadChannelRollup)."""
+
+    day = models.DateField()
+    status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    orders = models.PositiveIntegerField(default=0)
+    total = _money()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["day"], name="orderchannelrollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} every partner: {self.orders} {self.status}"
 
 
 class ServiceRollup(models.Model):

@@ -2,6 +2,9 @@
 
 - `rebuild_all()` empties each roll-up and fills it again in one statement per table (the periodic
   full rebuild, nightly; also after a data import).
+- Two roll-ups also have a monthly table (LeadMonthRollup, OrderMonthRollup): the daily rows summed by
+  calendar month, rebuilt with them (whole, or the months of the days refreshed), so that a period's
+  whole months are read from a few rows.
 - `refresh_changed()` (every few minutes, Celery beat) rebuilds only the days touched by raw rows
   changed since the last run (`updated_at`, or `created_at` for append-only events), read with an
   overlap so that a transaction committing late is not missed. A day is rebuilt whole (every
@@ -19,13 +22,17 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone
 
 from analytics.models import (
     DurationRollup,
+    LeadChannelRollup,
     LeadEventRollup,
+    LeadMonthRollup,
     LeadRollup,
+    OrderChannelRollup,
+    OrderMonthRollup,
     OrderRollup,
     RollupState,
     ServiceRollup,
@@ -118,6 +125,60 @@ def service_source_rows(where: Q | None = None) -> Any:
     )
 
 
+def lead_month_rows(where: Q | None = None) -> Any:
+    """The SELECT behind LeadMonthRollup: LeadRollup's rows summed by month (no source)."""
+    qs = LeadRollup.objects.order_by()
+    if where is not None:
+        qs = qs.filter(where)
+    return (
+        qs.annotate(month=TruncMonth("day"))
+        .values("month", "partner_id", "category_id", "status", "currency")
+        .annotate(
+            n_leads=Sum("leads"),
+            n_dispatched=Sum("dispatched"),
+            n_accepted=Sum("accepted"),
+            sum_estimated=_money_sum("estimated_value"),
+            sum_won=_money_sum("won_value"),
+        )
+    )
+
+
+def order_month_rows(where: Q | None = None) -> Any:
+    """The SELECT behind OrderMonthRollup: OrderRollup's rows summed by month."""
+    qs = OrderRollup.objects.order_by()
+    if where is not None:
+        qs = qs.filter(where)
+    return (
+        qs.annotate(month=TruncMonth("day"))
+        .values("month", "partner_id", "status", "currency")
+        .annotate(n_orders=Sum("orders"), sum_total=_money_sum("total"))
+    )
+
+
+def lead_channel_rows(where: Q | None = None) -> Any:
+    """The SELECT behind LeadChannelRollup: LeadRollup's rows summed over every partner."""
+    qs = LeadRollup.objects.order_by()
+    if where is not None:
+        qs = qs.filter(where)
+    return qs.values("day", "category_id", "status", "currency").annotate(
+        n_leads=Sum("leads"),
+        n_dispatched=Sum("dispatched"),
+        n_accepted=Sum("accepted"),
+        sum_estimated=_money_sum("estimated_value"),
+        sum_won=_money_sum("won_value"),
+    )
+
+
+def order_channel_rows(where: Q | None = None) -> Any:
+    """The SELECT behind OrderChannelRollup: OrderRollup's rows summed over every partner."""
+    qs = OrderRollup.objects.order_by()
+    if where is not None:
+        qs = qs.filter(where)
+    return qs.values("day", "status", "currency").annotate(
+        n_orders=Sum("orders"), sum_total=_money_sum("total")
+    )
+
+
 class WholeSecondsBetween(models.Func):
     """`later - earlier` in whole seconds, each moment truncated to the second first (so that the
     figure is an exact integer on every database; Python: `int(later.timestamp()) - int(earlier.timestamp())`)."""
@@ -202,9 +263,13 @@ class Spec:
         changed_days: Callable[[datetime], Iterable[date]],
         date_field: str = "created_at",
         rows: dict[str, Any] | None = None,
+        month: Spec | None = None,
+        channel: Spec | None = None,
     ) -> None:
         self.name, self.model, self.columns, self.source = name, model, columns, source
         self.changed_days, self.date_field, self.rows = changed_days, date_field, rows or {}
+        self.month = month  # the monthly table summed from this one (its source reads this table)
+        self.channel = channel  # the daily table summed over every partner (likewise)
 
     def table(self) -> QuerySet[Any]:
         return self.model._default_manager.filter(**self.rows)
@@ -215,6 +280,36 @@ def _days(qs: QuerySet[Any]) -> Iterable[date]:
 
 
 DURATION_COLUMNS = ["day", "partner_id", "category_id", "kind", "bucket", "count"]
+LEAD_MONTHS = Spec(
+    "lead_months",
+    LeadMonthRollup,
+    ["day", "partner_id", "category_id", "status", "currency", "leads", "dispatched", "accepted",
+     "estimated_value", "won_value"],
+    lead_month_rows,
+    lambda since: [],
+)  # fmt: skip
+LEAD_CHANNEL = Spec(
+    "lead_channel",
+    LeadChannelRollup,
+    ["day", "category_id", "status", "currency", "leads", "dispatched", "accepted", "estimated_value",
+     "won_value"],
+    lead_channel_rows,
+    lambda since: [],
+)  # fmt: skip
+ORDER_CHANNEL = Spec(
+    "order_channel",
+    OrderChannelRollup,
+    ["day", "status", "currency", "orders", "total"],
+    order_channel_rows,
+    lambda since: [],
+)
+ORDER_MONTHS = Spec(
+    "order_months",
+    OrderMonthRollup,
+    ["day", "partner_id", "status", "currency", "orders", "total"],
+    order_month_rows,
+    lambda since: [],
+)
 SPECS: list[Spec] = [
     Spec(
         "leads",
@@ -234,6 +329,8 @@ SPECS: list[Spec] = [
         ],
         lead_source_rows,
         lambda since: _days(Lead.objects.filter(updated_at__gte=since)),
+        month=LEAD_MONTHS,
+        channel=LEAD_CHANNEL,
     ),  # fmt: skip
     Spec(
         "lead_events",
@@ -248,6 +345,8 @@ SPECS: list[Spec] = [
         ["day", "partner_id", "status", "currency", "orders", "total"],
         order_source_rows,
         lambda since: _days(Order.objects.filter(updated_at__gte=since)),
+        month=ORDER_MONTHS,
+        channel=ORDER_CHANNEL,
     ),
     Spec(
         "service",
@@ -330,18 +429,30 @@ def rebuild(spec: Spec) -> None:
         _lock(spec)
         spec.table().delete()
         _insert_select(spec, None)
+        for derived in (spec.month, spec.channel):
+            if derived is not None:
+                derived.table().delete()
+                _insert_select(derived, None)
         _mark(spec.name, now=now, through=now, full=True)
 
 
 def rebuild_all() -> None:
-    """Every roll-up from scratch."""
+    """Every roll-up from scratch; then, on PostgreSQL, fresh planner statistics for the refilled
+    tables (until autovacuum gets to them, a table emptied and refilled in one transaction keeps the
+    statistics of its old contents, and the dashboards' queries get plans for the wrong sizes)."""
     for spec in SPECS:
         rebuild(spec)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        tables = {s.model._meta.db_table for spec in SPECS for s in (spec, spec.month, spec.channel) if s}
+        with connection.cursor() as cursor:
+            for table in sorted(tables):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def refresh_days(spec: Spec, days: Iterable[date]) -> int:
     """Rebuild the given days of one roll-up (every partner of those days)."""
     count = 0
+    months: set[date] = set()
     for day in sorted(set(days)):
         start, end = _day_bounds(day)
         raw = Q(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
@@ -349,7 +460,18 @@ def refresh_days(spec: Spec, days: Iterable[date]) -> int:
             _lock(spec)
             spec.table().filter(day=day).delete()
             _insert_select(spec, raw)
+            if spec.channel is not None:
+                spec.channel.table().filter(day=day).delete()
+                _insert_select(spec.channel, Q(day=day))
+        months.add(day.replace(day=1))
         count += 1
+    if spec.month is not None:
+        for first in sorted(months):
+            after = (first + timedelta(days=32)).replace(day=1)
+            with transaction.atomic():
+                _lock(spec)
+                spec.month.table().filter(day=first).delete()
+                _insert_select(spec.month, Q(day__gte=first, day__lt=after))
     return count
 
 

@@ -36,7 +36,17 @@ from django.utils import timezone
 
 from analytics import rollups
 from analytics.figures import SECTIONS, AnalyticsFilters, Dashboard, Figure
-from analytics.models import DurationRollup, LeadEventRollup, LeadRollup, OrderRollup, ServiceRollup
+from analytics.models import (
+    DurationRollup,
+    LeadChannelRollup,
+    LeadEventRollup,
+    LeadMonthRollup,
+    LeadRollup,
+    OrderChannelRollup,
+    OrderMonthRollup,
+    OrderRollup,
+    ServiceRollup,
+)
 from catalog.models import Category, Product
 from core.countries import COUNTRY_CHOICES, country_name
 from leads.choices import OPEN_STATUSES, LeadStatus, RegistrationStatus
@@ -258,6 +268,69 @@ class Context:
         qs = model.objects.order_by().filter(self.day_range(), self.scope.q("partner_id"))
         return qs.filter(self.categories()) if category else qs  # type: ignore[no-any-return]
 
+    def whole_months(self) -> tuple[date, date] | None:
+        """The first and last day of the calendar months wholly inside the period (None if none)."""
+        start, end = self.filters.start, self.filters.end
+        first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last = end if (end + timedelta(days=1)).day == 1 else end.replace(day=1) - timedelta(days=1)
+        return (first, last) if first <= last else None
+
+    def grouped(
+        self,
+        day_model: Any,
+        month_model: Any,
+        fields: list[str],
+        aggregates: dict[str, Any],
+        *,
+        category: bool = True,
+        where: Q | None = None,
+        channel_model: Any = None,
+    ) -> list[dict[str, Any]]:
+        """`aggregates` of a daily roll-up grouped by `fields` ("month" = the calendar month of
+        `day`) over the scope and period, in one query: the period's whole months are read from
+        the monthly table (`month_model`: the daily rows summed by month), the days of its partial
+        months from the daily one, and the two sums added here. When the scope is the whole channel
+        (every partner and the queue) and the grouping is not per partner, `channel_model` (the
+        daily rows summed over every partner) answers alone. Rows sorted by `fields`, NULLs last."""
+        if self.scope.empty:
+            return []
+        months = self.whole_months()
+        base = Q(self.scope.q("partner_id"), self.categories() if category else Q(), where or Q())
+        parts: list[QuerySet[Any]] = []
+        whole_channel = self.scope.partner_ids is None and self.scope.unowned
+        if channel_model is not None and whole_channel and "partner_id" not in fields:
+            channel = Q(self.categories() if category else Q(), where or Q())
+            parts.append(channel_model.objects.filter(channel, self.day_range()))
+        elif months is None:
+            parts.append(day_model.objects.filter(base, self.day_range()))
+        else:
+            start, end = self.filters.start, self.filters.end
+            parts.append(month_model.objects.filter(base, day__gte=months[0], day__lte=months[1]))
+            # The days before the first whole month and after the last, each a plain range (an
+            # index range scan); an empty one is not read.
+            if start < months[0]:
+                parts.append(day_model.objects.filter(base, day__gte=start, day__lt=months[0]))
+            if months[1] < end:
+                parts.append(day_model.objects.filter(base, day__gt=months[1], day__lte=end))
+        selects = []
+        for qs in parts:
+            qs = qs.order_by()
+            if "month" in fields:
+                qs = qs.annotate(month=TruncMonth("day"))
+            selects.append(qs.values(*fields).annotate(**aggregates).order_by())
+        query = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in query:
+            key = tuple(row[f] for f in fields)
+            acc = merged.get(key)
+            if acc is None:
+                merged[key] = dict(row)
+                continue
+            for name in aggregates:
+                if row[name] is not None:
+                    acc[name] = row[name] if acc[name] is None else acc[name] + row[name]
+        return sorted(merged.values(), key=lambda r: tuple((r[f] is None, r[f] or 0) for f in fields))
+
     def raw(self, queryset: QuerySet[Any], *, category_field: str | None = None) -> QuerySet[Any]:
         if self.scope.empty:
             return queryset.none()
@@ -267,6 +340,10 @@ class Context:
     def partners(self, ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:
         """Name, country and tier of these partners (one query for those not yet read)."""
         missing = {i for i in ids if i is not None and i not in self._partners}
+        if len(missing) > 1000 and self.scope.partner_ids is None:  # most of the channel: read it whole
+            for row in Partner.objects.values("id", "name", "country", "tier__name", "tier__rank"):
+                self._partners.setdefault(row["id"], dict(row))
+            missing -= set(self._partners)
         if missing:
             for row in Partner.objects.filter(id__in=missing).values(
                 "id", "name", "country", "tier__name", "tier__rank"
@@ -277,7 +354,8 @@ class Context:
     def partner_name(self, pid: int | None) -> str:
         if pid is None:
             return NO_PARTNER
-        return str(self.partners([pid]).get(pid, {}).get("name", f"Partner {pid}"))
+        known = self._partners.get(pid) or self.partners([pid]).get(pid, {})
+        return str(known.get("name", f"Partner {pid}"))
 
 
 # --- Sales ------------------------------------------------------------------------------------------
@@ -290,11 +368,12 @@ def _lead_totals(ctx: Context) -> dict[str, Any]:
 
 
 def _read_lead_totals(ctx: Context) -> dict[str, Any]:
-    rows = (
-        ctx.rollup(LeadRollup)
-        .values("status")
-        .annotate(n=Sum("leads"), d=Sum("dispatched"), a=Sum("accepted"))
-        .order_by("status")
+    rows = ctx.grouped(
+        LeadRollup,
+        LeadMonthRollup,
+        ["status"],
+        {"n": Sum("leads"), "d": Sum("dispatched"), "a": Sum("accepted")},
+        channel_model=LeadChannelRollup,
     )
     by_status = {r["status"]: int(r["n"] or 0) for r in rows}
     return {
@@ -435,22 +514,15 @@ def _won_rows(ctx: Context, group: str) -> list[dict[str, Any]]:
 
 
 def _read_won_rows(ctx: Context, group: str) -> list[dict[str, Any]]:
-    qs = ctx.rollup(LeadRollup)
-    if group == "month":
-        qs = qs.annotate(month=TruncMonth("day"))
     fields = [group, "currency"] if group != "currency" else ["currency"]
-    return list(
-        qs.values(*fields)
-        .annotate(
-            won=Sum("leads", filter=Q(status=LeadStatus.WON)),
-            revenue=MoneySum("won_value", filter=Q(status=LeadStatus.WON)),
-            pipeline=MoneySum("estimated_value", filter=Q(status__in=OPEN_LEAD_STATUSES)),
-            open_leads=Sum("leads", filter=Q(status__in=OPEN_LEAD_STATUSES)),
-            dispatched=Sum("dispatched"),
-            accepted=Sum("accepted"),
-        )
-        .order_by(*fields)
-    )
+    return ctx.grouped(LeadRollup, LeadMonthRollup, fields, {
+        "won": Sum("leads", filter=Q(status=LeadStatus.WON)),
+        "revenue": MoneySum("won_value", filter=Q(status=LeadStatus.WON)),
+        "pipeline": MoneySum("estimated_value", filter=Q(status__in=OPEN_LEAD_STATUSES)),
+        "open_leads": Sum("leads", filter=Q(status__in=OPEN_LEAD_STATUSES)),
+        "dispatched": Sum("dispatched"),
+        "accepted": Sum("accepted"),
+    }, channel_model=LeadChannelRollup)  # fmt: skip
 
 
 def _money_rows(rows: list[dict[str, Any]], label: Callable[[Any], str]) -> list[list[Any]]:
@@ -842,14 +914,10 @@ def marketing_roi(ctx: Context) -> Figure:
 
 
 def _order_money(ctx: Context, group: str) -> list[dict[str, Any]]:
-    qs = ctx.rollup(OrderRollup, category=False).filter(status__in=REVENUE_STATUSES)
-    if group == "month":
-        qs = qs.annotate(month=TruncMonth("day"))
-    return list(
-        qs.values(group, "currency")
-        .annotate(n=Sum("orders"), revenue=MoneySum("total"))
-        .order_by(group, "currency")
-    )
+    return ctx.grouped(
+        OrderRollup, OrderMonthRollup, [group, "currency"], {"n": Sum("orders"), "revenue": MoneySum("total")},
+        category=False, where=Q(status__in=REVENUE_STATUSES), channel_model=OrderChannelRollup,
+    )  # fmt: skip
 
 
 def orders_revenue_by_month(ctx: Context) -> Figure:
@@ -880,12 +948,10 @@ def orders_revenue_by_partner(ctx: Context) -> Figure:
 
 
 def _orders_by_status(ctx: Context) -> list[dict[str, Any]]:
-    return list(
-        ctx.rollup(OrderRollup, category=False)
-        .values("status", "currency")
-        .annotate(n=Sum("orders"), total=MoneySum("total"))
-        .order_by("status", "currency")
-    )
+    return ctx.grouped(
+        OrderRollup, OrderMonthRollup, ["status", "currency"], {"n": Sum("orders"), "total": MoneySum("total")},
+        category=False, channel_model=OrderChannelRollup,
+    )  # fmt: skip
 
 
 def orders_by_status(ctx: Context) -> Figure:

@@ -1,6 +1,7 @@
 """python -m bench [--partners N] [--requests N] [--warmup N] [--scenario NAME ...] [--rebuild]
 [--json PATH] [--check] [--explain MS] [--leads N [--route N [--profile N]] [--import-rows N]]
 [--products N] [--claims N] [--orders N] [--solutions N] [--service-requests N]
+[--analytics N [--analytics-orders M]]
 
 Runs on PostgreSQL only: DATABASE_URL when set, else postgresql://postgres@127.0.0.1:5432/openpcm_bench,
 created when missing. Django runs as in production (DEBUG off). See docs/benchmarks.md."""
@@ -105,6 +106,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="only the service benchmark (issue 6): N service requests over the partner data set and "
         "their lists in both portals and the API (bench.service); combines with --solutions",
     )
+    parser.add_argument(
+        "--analytics",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the analytics benchmark (issue 7): N leads and --analytics-orders orders, the roll-ups' "
+        "rebuild, the dashboards, an export, the API summary and the scorecards (bench.analytics)",
+    )
+    parser.add_argument(
+        "--analytics-orders",
+        type=int,
+        default=1_000_000,
+        metavar="M",
+        help="with --analytics (default 1000000)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it exists")
     parser.add_argument(
         "--json", type=Path, help="write the results here (default bench/results/<date>-<set>.json)"
@@ -137,6 +153,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "--solutions and --service-requests run the service benchmark alone "
             "(no --leads, --products, --claims, --orders or --scenario)"
         )
+    if args.analytics and (
+        args.leads or args.products or args.scenario or args.claims or args.orders or args.solutions
+        or args.service_requests
+    ):  # fmt: skip
+        parser.error("--analytics runs the analytics benchmark alone")
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be at least 1 and --warmup at least 0")
     return args
@@ -204,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_claims(args, dataset)
         if args.orders:
             return run_orders(args, dataset)
+        if args.analytics:
+            return run_analytics(args, dataset)
         if args.solutions or args.service_requests:
             return run_service(args, dataset)
         scale = dataset.summary()
@@ -329,6 +352,34 @@ def run_orders(args: argparse.Namespace, dataset: Any) -> int:
     write_report(report, path)
     print()
     print(format_orders(report))
+    print(f"Saved {path}")
+    return 1 if args.check and not report["meets_targets"] else 0
+
+
+def run_analytics(args: argparse.Namespace, dataset: Any) -> int:
+    """--analytics N: the analytics benchmark on the partner data set (bench.analytics)."""
+    from django.db import connection
+
+    from bench.analytics import format_analytics
+    from bench.analytics import run_analytics as run_analytics_pages
+    from bench.report import code_version, machine_info, write_report
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    report = run_analytics_pages(args, dataset)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": code_version(),
+        "scale": {**dataset.summary(), **report.pop("analytics")},
+        "machine": {**machine_info(connection), "load_average_before": load},
+        **report,
+    }
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = (
+        args.json or Path(__file__).resolve().parent / "results" / f"{stamp}-analytics-{args.analytics}.json"
+    )
+    write_report(report, path)
+    print()
+    print(format_analytics(report))
     print(f"Saved {path}")
     return 1 if args.check and not report["meets_targets"] else 0
 

@@ -36,6 +36,7 @@ from django.db.models import DecimalField, Field
 from django.utils import timezone
 
 from catalog.models import Category
+from core.changes import data_changed
 from core.countries import COUNTRIES
 from core.errors import NotAllowed
 from core.jobs import job_claim, job_fail, job_finish, job_progress, job_start
@@ -481,6 +482,7 @@ def _commit_chunk(
                     now = timezone.now()
                     insert = _insert_copy if connection.vendor == "postgresql" else _insert_orm
                     insert(job, fresh, now)
+                    data_changed("leads")  # once per chunk
                 job_progress(
                     job=job, done=counts.done + rows_read, ok_count=counts.ok + len(fresh),
                     skipped_count=counts.skipped + len(skipped), error_count=counts.errors + len(bad),

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.changes import data_changed
 from core.errors import NotAllowed
 from core.models import User
 from core.services import email_send
@@ -43,6 +44,9 @@ PROTECTION_DAYS = 90
 
 
 def _event(lead: Lead, *, actor: User | None, kind: str, before: str, message: str = "") -> LeadEvent:
+    """The lead's timeline row of a change; every change of a lead writes one, so it is also where
+    the analytics hear of it (once per transaction, after the commit)."""
+    data_changed("leads")
     return LeadEvent.objects.create(
         lead=lead, partner_id_at_event=lead.partner_id, actor=actor, kind=kind, from_status=before,
         to_status=lead.status, message=message[:500],
@@ -447,6 +451,7 @@ def leads_route_batch(
             _write_routed_copy(routed, moment)
         else:
             _write_routed_orm(routed, moment)
+        data_changed("leads")  # once for the batch
     return len(rows)
 
 
@@ -788,6 +793,7 @@ def registration_submit(
         partner_id=partner.pk, company=customer_company, domain=domain
     )
     registration.save()
+    data_changed("registrations")
     return registration
 
 
@@ -823,6 +829,7 @@ def registration_approve(
     registration.decided_by = actor
     registration.decided_at = now
     registration.save()
+    data_changed("registrations")
     return registration
 
 
@@ -842,6 +849,7 @@ def registration_reject(*, registration: DealRegistration, actor: User, reason: 
     registration.decided_by = actor
     registration.decided_at = timezone.now()
     registration.save()
+    data_changed("registrations")
     return registration
 
 

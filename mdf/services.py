@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from core.changes import data_changed
 from core.errors import InvalidTransition, NotAllowed
 from core.models import User
 from core.services import activity_record, email_send
@@ -115,6 +116,7 @@ def _post(
     the lines do not balance (a programming error, never a user's)."""
     if sum((amount for _, amount in lines), ZERO) != 0:
         raise AssertionError(f"Unbalanced posting: {lines}")
+    data_changed("mdf")  # every money movement passes here (the analytics hear of it after the commit)
     posting = uuid.uuid4()
     day = booked_on or timezone.localdate()
     JournalEntry.objects.bulk_create(
@@ -580,6 +582,7 @@ def _transition(obj: FundRequest | Claim, target: str) -> None:
         label = "fund request" if isinstance(obj, FundRequest) else "claim"
         raise InvalidTransition(obj.status, target, label)
     obj.status = target
+    data_changed("mdf")  # every decision on a request or a claim passes here
 
 
 def needs_second_approval(program: FundProgram, amount: Decimal) -> bool:
@@ -723,6 +726,7 @@ def _end_request(request: FundRequest, actor: User, target: RequestStatus) -> Fu
     request.status = target
     request.info_requested = False
     request.save(update_fields=["status", "info_requested", "updated_at"])
+    data_changed("mdf")
     return request
 
 
@@ -862,6 +866,7 @@ def claim_submit(
         )  # fmt: skip
         proof.file.save(getattr(upload, "name", "proof") or "proof", upload, save=False)
         proof.save()
+    data_changed("mdf")
     _notify_channel_of(request, f"New claim on {request.reference}: {request.title}")
     return claim
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from catalog import selectors as catalog_selectors
 from catalog.codes import DEFAULT_CURRENCY
 from catalog.models import Product
+from core.changes import data_changed
 from core.countries import COUNTRIES
 from core.errors import NotAllowed
 from core.models import User
@@ -89,6 +90,9 @@ def _now() -> Any:
 
 
 def _event(order: Order, *, actor: User | None, kind: str, note: str = "") -> OrderEvent:
+    """The order's history row of a change; every change of an order writes one, so it is also where
+    the analytics hear of it (once per transaction, after the commit)."""
+    data_changed("orders")
     return OrderEvent.objects.create(
         order=order,
         kind=kind,

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Category, Product
+from core.changes import data_changed
 from core.errors import InvalidTransition, NotAllowed
 from core.models import User
 from core.services import email_send
@@ -194,6 +195,9 @@ def feedback_given(*, solution: Solution, actor: User) -> bool:
 def _event(
     request: ServiceRequest, *, actor: User | None, kind: str, before: str, message: str = ""
 ) -> ServiceEvent:
+    """The request's timeline row of a change; every change of a request writes one, so it is also
+    where the analytics hear of it (once per transaction, after the commit)."""
+    data_changed("service")
     return ServiceEvent.objects.create(
         request=request, actor=actor, kind=kind, from_status=before, to_status=request.status,
         message=message[:500],

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from analytics import rollups, selectors
-from analytics.figures import AnalyticsFilters
+from analytics.figures import AnalyticsFilters, preset_range
 from analytics.selectors import bucket_days, bucket_hours, days, hours, median, month_label, percent
 from catalog.models import Category, Product
 from core.countries import country_name
@@ -547,12 +547,35 @@ def _personas(world: Any, data: Data) -> list[tuple[Any, set[int], bool, bool, b
     ]
 
 
+def _first_of_month(today: date, months: int) -> date:
+    """The first day of the month `months` months from today's (negative: before)."""
+    index = today.year * 12 + today.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def _filters(world: Any, data: Data) -> list[tuple[AnalyticsFilters, Any]]:
     """(filters, the partner filter as a predicate on a partner) pairs."""
     today = timezone.localdate()
     return [
         (AnalyticsFilters(start=today - timedelta(days=600), end=today, preset="custom"), lambda p: True),
         (AnalyticsFilters(start=today - timedelta(days=89), end=today, preset="90d"), lambda p: True),
+        # Whole months (from the monthly roll-ups) and the days of the current one, as "12m" reads:
+        (AnalyticsFilters(start=preset_range("12m", today)[0], end=today, preset="12m"), lambda p: True),
+        # Whole months only, and a week inside no whole month (the daily roll-ups alone):
+        (
+            AnalyticsFilters(
+                start=_first_of_month(today, -14),
+                end=_first_of_month(today, -2) - timedelta(days=1),
+                preset="custom",
+            ),
+            lambda p: True,
+        ),
+        (
+            AnalyticsFilters(
+                start=today - timedelta(days=40), end=today - timedelta(days=34), preset="custom"
+            ),
+            lambda p: True,
+        ),
         (
             AnalyticsFilters(
                 start=today - timedelta(days=300),
@@ -635,6 +658,17 @@ def test_refresh_of_changed_days_matches_a_rebuild(world, data):
             ),
         )
 
+    def derived_snapshot() -> dict[str, list[Any]]:
+        from analytics.models import LeadChannelRollup, LeadMonthRollup, OrderChannelRollup, OrderMonthRollup
+
+        out = {}
+        for model in (LeadMonthRollup, LeadChannelRollup, OrderMonthRollup, OrderChannelRollup):
+            names = [f.name for f in model._meta.concrete_fields if f.name != "id"]
+            rows = [tuple(str(v) for v in row) for row in model.objects.values_list(*names)]
+            assert rows, model  # every one is filled
+            out[model.__name__] = sorted(rows)
+        return out
+
     lead = (
         Lead.objects.filter(partner=world.a, status="dispatched").first()
         or Lead.objects.filter(partner=world.a).first()
@@ -652,8 +686,10 @@ def test_refresh_of_changed_days_matches_a_rebuild(world, data):
     assert done["leads"] >= 1 and done["orders"] >= 1
     refreshed = snapshot()
     assert refreshed != before
+    derived = derived_snapshot()
     rollups.rebuild_all()
     assert snapshot() == refreshed
+    assert derived_snapshot() == derived  # the monthly and channel-wide tables followed the refresh
 
 
 def test_median_of_a_histogram_is_the_median_of_its_values():
