@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.models import Product
+from catalog import selectors as catalog_selectors
 from core.errors import InvalidTransition, NotAllowed
 from core.paging import InvalidCursor
 from core.uploads import document_response
@@ -254,7 +254,9 @@ def service_request_new(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "typed": bool(suggestions),
             "skus": list(
-                Product.objects.filter(active=True).order_by("sku").values_list("sku", "name")[:SKUS_OFFERED]
+                catalog_selectors.visible_products(request.user)
+                .order_by("sku")
+                .values_list("sku", "name")[:SKUS_OFFERED]
             ),
             "breadcrumbs": _crumbs(("New service request", None)),
         },
